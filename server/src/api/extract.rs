@@ -1,0 +1,195 @@
+//! Extractors: the request's actor, JSON bodies with precise errors, ids from the path, and
+//! query strings.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::auth::{Actor, LOCAL_BOARD_USER_ID, RequestActor};
+use crate::config::DeploymentMode;
+
+/// The authenticated actor of the request. A presented `Authorization` that does not resolve
+/// is a 401 in every mode: never a fall-through to the board.
+pub struct Who(pub RequestActor);
+
+impl FromRequestParts<AppState> for Who {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let run_id = match parts.headers.get("x-paperclip-run-id") {
+            None => None,
+            Some(v) => {
+                let text = v.to_str().unwrap_or("").trim();
+                Some(Uuid::parse_str(text).map_err(|_| {
+                    ApiError::bad_request(
+                        "X-Paperclip-Run-Id",
+                        "X-Paperclip-Run-Id must be a run UUID",
+                    )
+                })?)
+            }
+        };
+        if let Some(auth) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            let text = auth.to_str().unwrap_or("");
+            let token = text
+                .strip_prefix("Bearer ")
+                .or_else(|| text.strip_prefix("bearer "))
+                .map(str::trim);
+            let Some(token) = token.filter(|t| !t.is_empty()) else {
+                tracing::info!(
+                    reason = "malformed authorization header",
+                    "rejected credentials"
+                );
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Authorization must be `Bearer <token>`",
+                ));
+            };
+            return match state.domain.authenticate_agent_key(token).await {
+                Ok(actor) => Ok(Who(RequestActor::new(actor, run_id))),
+                Err(e) => {
+                    tracing::info!(reason = %e, "rejected credentials");
+                    Err(e.into())
+                }
+            };
+        }
+        match state.mode {
+            DeploymentMode::LocalTrusted => Ok(Who(RequestActor::new(
+                Actor::Board {
+                    user_id: LOCAL_BOARD_USER_ID.to_string(),
+                    instance_admin: true,
+                },
+                run_id,
+            ))),
+            DeploymentMode::Authenticated => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Sign in or send an API key",
+            )),
+        }
+    }
+}
+
+/// A JSON body. Malformed JSON is a 400 (never a 500); a wrong type or unknown enum value is a
+/// 400 that names the field; unknown fields are ignored.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "The request body is too large",
+                )
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_body",
+                    format!("Could not read the request body: {e}"),
+                )
+            }
+        })?;
+        let text: &[u8] = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let parsed = serde_path_to_error::deserialize(&mut de);
+        if let Err(trailing) = de.end() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("Malformed JSON: {trailing}"),
+            ));
+        }
+        match parsed {
+            Ok(v) => Ok(Body(v)),
+            Err(err) => {
+                let field = err.path().to_string();
+                let inner = err.into_inner();
+                if inner.is_syntax() || inner.is_eof() {
+                    Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_json",
+                        format!("Malformed JSON: {inner}"),
+                    ))
+                } else if field == "." || field.is_empty() {
+                    let message = format!("Invalid body: {inner}");
+                    let field = message.split('`').nth(1).unwrap_or("body").to_string();
+                    Err(ApiError::bad_request(&field, message))
+                } else {
+                    Err(ApiError::bad_request(&field, format!("{field}: {inner}")))
+                }
+            }
+        }
+    }
+}
+
+/// A UUID from the path, with a 404 that names the resource when it does not parse (a string
+/// that is not an id cannot name an existing object).
+pub fn path_id(text: &str, not_found: &'static str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text.trim())
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", not_found))
+}
+
+/// The query string as ordered pairs (keys may repeat: `status=a&status=b`).
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
+            .map(QueryPairs)
+            .map_err(|e| ApiError::bad_request("query", format!("Invalid query string: {e}")))
+    }
+}
+
+impl QueryPairs {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, key: &str) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn uuid(&self, key: &str) -> Result<Option<Uuid>, ApiError> {
+        match self.get(key).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => Uuid::parse_str(v)
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(key, format!("{key} must be a UUID"))),
+        }
+    }
+
+    pub fn int(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        match self.get(key).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(key, format!("{key} must be an integer"))),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! HTTP: the route table, the layers every request passes (hostname guard, tracing, body
+//! limit, panic guard), and the OpenAPI document generated from the handlers.
+
+mod agents;
+mod companies;
+pub mod error;
+mod extract;
+mod health;
+mod issues;
+pub mod state;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use paperclip_shared::limits::BODY_MAX_BYTES;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use error::ApiError;
+use state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Paperclip",
+        description = "Control plane for companies run by AI agents. Errors are {\"error\", \"code\", \"details\"?}."
+    ),
+    components(schemas(paperclip_shared::ErrorBody))
+)]
+struct ApiDoc;
+
+/// Every route, in one table.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(companies::list, companies::create))
+        .routes(routes!(
+            companies::get,
+            companies::update,
+            companies::delete
+        ))
+        .routes(routes!(companies::archive))
+        .routes(routes!(companies::dashboard))
+        .routes(routes!(companies::activity))
+        .routes(routes!(companies::list_goals, companies::create_goal))
+        .routes(routes!(
+            companies::get_goal,
+            companies::update_goal,
+            companies::delete_goal
+        ))
+        .routes(routes!(companies::list_projects, companies::create_project))
+        .routes(routes!(companies::get_project, companies::update_project))
+        .routes(routes!(agents::list, agents::create))
+        .routes(routes!(agents::org))
+        .routes(routes!(agents::me))
+        .routes(routes!(agents::inbox_lite))
+        .routes(routes!(agents::get, agents::update))
+        .routes(routes!(agents::pause))
+        .routes(routes!(agents::resume))
+        .routes(routes!(agents::terminate))
+        .routes(routes!(agents::list_keys, agents::create_key))
+        .routes(routes!(agents::revoke_key))
+        .routes(routes!(issues::list, issues::create))
+        .routes(routes!(issues::get, issues::update))
+        .routes(routes!(issues::checkout))
+        .routes(routes!(issues::release))
+        .routes(routes!(issues::force_release))
+        .routes(routes!(issues::list_comments, issues::add_comment))
+        .routes(routes!(issues::get_comment))
+        .routes(routes!(issues::heartbeat_context))
+}
+
+/// The OpenAPI document, as served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+pub fn router(state: AppState) -> Router {
+    let (router, doc) = routes().split_for_parts();
+    let doc_json = std::sync::Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".into()));
+    router
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc_json.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        (*doc).clone(),
+                    )
+                }
+            }),
+        )
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            hostname_guard,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_MAX_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Internal server error",
+                )
+                .into_response()
+            },
+        ))
+        .with_state(state)
+}
+
+async fn fallback(req: Request) -> Response {
+    if req.uri().path().starts_with("/api") {
+        return ApiError::not_found_route().into_response();
+    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Not found: the board UI is not part of this build; the API is under /api",
+    )
+    .into_response()
+}
+
+/// Refuses requests for hosts we do not serve (DNS rebinding). `/api/health` is exempt.
+async fn hostname_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.uri().path() == "/api/health" {
+        return next.run(req).await;
+    }
+    let host = req
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().host())
+        .map(str::to_string);
+    match host {
+        Some(h) if !state.guard.permits(&h) => ApiError {
+            details: Some(serde_json::json!({"host": h})),
+            ..ApiError::new(
+                StatusCode::FORBIDDEN,
+                "hostname_not_allowed",
+                format!(
+                    "Host {h:?} is not allowed. To serve it, add {:?} to server.allowedHostnames in config.json (or to PAPERCLIP_ALLOWED_HOSTNAMES) and restart.",
+                    h.split(':').next().unwrap_or(&h)
+                ),
+            )
+        }
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}

@@ -1,0 +1,8 @@
+//! Who is asking: actors, the scopes only this module can build, agent API keys, and the
+//! hostname guard.
+
+mod actor;
+pub mod hostname;
+pub mod keys;
+
+pub use actor::{Actor, BoardScope, CompanyScope, LOCAL_BOARD_USER_ID, RequestActor};

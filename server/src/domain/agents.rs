@@ -1,0 +1,536 @@
+//! Agents: a strict org tree inside one company, lifecycle (pause, resume, terminate — final),
+//! their API keys, and the agent's own view (`me`, chain of command).
+
+use std::collections::HashMap;
+
+use paperclip_shared::limits::*;
+use paperclip_shared::*;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::validate::*;
+use super::{Domain, DomainError, DomainResult, next_time};
+use crate::auth::{Actor, RequestActor, keys};
+use crate::store::AgentKeyRecord;
+
+fn check_adapter_type(adapter_type: &str) -> DomainResult<String> {
+    let t = adapter_type.trim();
+    if t.is_empty() {
+        return Err(DomainError::invalid(
+            "adapterType",
+            "adapterType must not be empty",
+        ));
+    }
+    if !SUPPORTED_ADAPTER_TYPES.contains(&t) {
+        return Err(DomainError::Rule {
+            code: "unknown_adapter_type",
+            message: format!("Unknown adapter type: {t}"),
+            details: Some(json!({"field": "adapterType", "supported": SUPPORTED_ADAPTER_TYPES})),
+        });
+    }
+    Ok(t.to_string())
+}
+
+impl Domain {
+    pub async fn list_agents(
+        &self,
+        who: &RequestActor,
+        company_id: Uuid,
+    ) -> DomainResult<Vec<Agent>> {
+        self.get_company(who, company_id).await?;
+        let agents = self.store.list_agents(company_id).await?;
+        Ok(agents
+            .into_iter()
+            .filter(|a| a.status != AgentStatus::Terminated)
+            .collect())
+    }
+
+    pub async fn get_agent(&self, who: &RequestActor, id: Uuid) -> DomainResult<Agent> {
+        let agent = self
+            .store
+            .get_agent(id)
+            .await?
+            .ok_or(DomainError::NotFound("Agent not found"))?;
+        who.company(agent.company_id, "Agent not found")?;
+        Ok(agent)
+    }
+
+    /// Managers above the agent, nearest first, the agent itself excluded.
+    pub async fn chain_of_command(&self, agent: &Agent) -> DomainResult<Vec<ChainLink>> {
+        let all: HashMap<Uuid, Agent> = self
+            .store
+            .list_agents(agent.company_id)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let mut chain = Vec::new();
+        let mut cursor = agent.reports_to;
+        while let Some(id) = cursor {
+            let Some(m) = all.get(&id) else { break };
+            if m.id == agent.id || chain.len() >= 50 {
+                break;
+            }
+            chain.push(ChainLink {
+                id: m.id,
+                name: m.name.clone(),
+                role: m.role,
+                title: m.title.clone(),
+            });
+            cursor = m.reports_to;
+        }
+        Ok(chain)
+    }
+
+    pub async fn agent_me(&self, who: &RequestActor) -> DomainResult<AgentMe> {
+        let Some(agent_id) = who.agent_id() else {
+            return Err(DomainError::Unauthorized(
+                "Agent authentication required".into(),
+            ));
+        };
+        let agent = self.get_agent(who, agent_id).await?;
+        let chain_of_command = self.chain_of_command(&agent).await?;
+        Ok(AgentMe {
+            agent,
+            chain_of_command,
+        })
+    }
+
+    pub async fn org_tree(
+        &self,
+        who: &RequestActor,
+        company_id: Uuid,
+    ) -> DomainResult<Vec<OrgNode>> {
+        let agents = self.list_agents(who, company_id).await?;
+        let ids: std::collections::HashSet<Uuid> = agents.iter().map(|a| a.id).collect();
+        let mut children: HashMap<Option<Uuid>, Vec<&Agent>> = HashMap::new();
+        for a in &agents {
+            let parent = a.reports_to.filter(|p| ids.contains(p));
+            children.entry(parent).or_default().push(a);
+        }
+        fn build(
+            parent: Option<Uuid>,
+            children: &HashMap<Option<Uuid>, Vec<&Agent>>,
+            depth: usize,
+        ) -> Vec<OrgNode> {
+            if depth > 100 {
+                return Vec::new();
+            }
+            children
+                .get(&parent)
+                .map(|list| {
+                    list.iter()
+                        .map(|a| OrgNode {
+                            id: a.id,
+                            name: a.name.clone(),
+                            role: a.role,
+                            title: a.title.clone(),
+                            status: a.status,
+                            reports: build(Some(a.id), children, depth + 1),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        Ok(build(None, &children, 0))
+    }
+
+    /// A manager must be a live agent of the same company, and never the agent or one of its
+    /// reports (the tree stays a tree).
+    async fn check_manager(
+        &self,
+        company_id: Uuid,
+        agent_id: Uuid,
+        manager: Option<Uuid>,
+    ) -> DomainResult<()> {
+        let Some(manager_id) = manager else {
+            return Ok(());
+        };
+        if manager_id == agent_id {
+            return Err(DomainError::rule(
+                "org_cycle",
+                "An agent cannot report to itself",
+            ));
+        }
+        let all: HashMap<Uuid, Agent> = self
+            .store
+            .list_agents(company_id)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let Some(m) = all.get(&manager_id) else {
+            return Err(DomainError::rule(
+                "invalid_manager",
+                "reportsTo: manager must be an agent of the same company",
+            ));
+        };
+        if m.status == AgentStatus::Terminated {
+            return Err(DomainError::rule(
+                "invalid_manager",
+                "reportsTo: a terminated agent cannot be a manager",
+            ));
+        }
+        let mut cursor = Some(manager_id);
+        let mut hops = 0;
+        while let Some(id) = cursor {
+            if id == agent_id || hops > all.len() {
+                return Err(DomainError::rule(
+                    "org_cycle",
+                    "reportsTo would create a cycle in the org tree",
+                ));
+            }
+            hops += 1;
+            cursor = all.get(&id).and_then(|a| a.reports_to);
+        }
+        Ok(())
+    }
+
+    pub async fn create_agent(
+        &self,
+        who: &RequestActor,
+        company_id: Uuid,
+        input: CreateAgent,
+    ) -> DomainResult<Agent> {
+        let scope = who.company(company_id, "Company not found")?;
+        let company = self.get_company(who, company_id).await?;
+        if let Some(agent_id) = who.agent_id() {
+            let me = self.get_agent(who, agent_id).await?;
+            let can = me
+                .permissions
+                .get("canCreateAgents")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(me.role == AgentRole::Ceo);
+            if !can {
+                return Err(DomainError::Forbidden(
+                    "Missing permission: can create agents".into(),
+                ));
+            }
+        }
+        if company.require_board_approval_for_new_agents {
+            return Err(DomainError::Conflict {
+                code: "approval_required",
+                message: format!(
+                    "Direct agent creation requires board approval. Use POST /api/companies/{company_id}/agent-hires to create a pending hire approval."
+                ),
+                details: Some(
+                    json!({"hirePath": format!("/api/companies/{company_id}/agent-hires")}),
+                ),
+            });
+        }
+        let now = crate::domain::now();
+        let id = Uuid::new_v4();
+        self.check_manager(company_id, id, input.reports_to).await?;
+        let agent = Agent {
+            id,
+            company_id,
+            name: required_text("name", &input.name, NAME_MAX)?,
+            role: input.role.unwrap_or(AgentRole::General),
+            title: optional_text("title", input.title.as_deref(), NAME_MAX)?,
+            icon: optional_text("icon", input.icon.as_deref(), NAME_MAX)?,
+            status: AgentStatus::Idle,
+            reports_to: input.reports_to,
+            capabilities: optional_text(
+                "capabilities",
+                input.capabilities.as_deref(),
+                DESCRIPTION_MAX,
+            )?,
+            adapter_type: check_adapter_type(input.adapter_type.as_deref().unwrap_or("process"))?,
+            adapter_config: json_object("adapterConfig", input.adapter_config)?
+                .unwrap_or_else(|| json!({})),
+            runtime_config: json_object("runtimeConfig", input.runtime_config)?
+                .unwrap_or_else(|| json!({})),
+            budget_monthly_cents: cents(
+                "budgetMonthlyCents",
+                input.budget_monthly_cents.unwrap_or(0),
+            )?,
+            spent_monthly_cents: 0,
+            pause_reason: None,
+            paused_at: None,
+            permissions: json_object("permissions", input.permissions)?
+                .unwrap_or_else(|| json!({})),
+            last_heartbeat_at: None,
+            metadata: json_object("metadata", input.metadata)?.unwrap_or_else(|| json!({})),
+            created_at: now,
+            updated_at: now,
+        };
+        let act = scope.activity(
+            "agent.created",
+            "agent",
+            agent.id,
+            json!({"name": agent.name, "role": agent.role}),
+        );
+        self.store.save_agent(agent.clone(), vec![act]).await?;
+        Ok(agent)
+    }
+
+    pub async fn update_agent(
+        &self,
+        who: &RequestActor,
+        id: Uuid,
+        input: UpdateAgent,
+    ) -> DomainResult<Agent> {
+        let mut a = self.get_agent(who, id).await?;
+        let scope = who.company(a.company_id, "Agent not found")?;
+        if who.agent_id().is_some() && who.agent_id() != Some(id) {
+            return Err(DomainError::Forbidden(
+                "An agent may update only itself".into(),
+            ));
+        }
+        if a.status == AgentStatus::Terminated {
+            return Err(DomainError::conflict(
+                "agent_terminated",
+                "Terminated agents cannot be changed",
+            ));
+        }
+        if let Some(n) = &input.name {
+            a.name = required_text("name", n, NAME_MAX)?;
+        }
+        a.role = input.role.unwrap_or(a.role);
+        if let Some(t) = input.title {
+            a.title = optional_text("title", t.as_deref(), NAME_MAX)?;
+        }
+        if let Some(i) = input.icon {
+            a.icon = optional_text("icon", i.as_deref(), NAME_MAX)?;
+        }
+        if let Some(c) = input.capabilities {
+            a.capabilities = optional_text("capabilities", c.as_deref(), DESCRIPTION_MAX)?;
+        }
+        if let Some(r) = input.reports_to {
+            self.check_manager(a.company_id, a.id, r).await?;
+            a.reports_to = r;
+        }
+        if let Some(t) = &input.adapter_type {
+            a.adapter_type = check_adapter_type(t)?;
+        }
+        if let Some(c) = json_object("adapterConfig", input.adapter_config)? {
+            a.adapter_config = c;
+        }
+        if let Some(c) = json_object("runtimeConfig", input.runtime_config)? {
+            a.runtime_config = c;
+        }
+        if let Some(b) = input.budget_monthly_cents {
+            who.board()?;
+            a.budget_monthly_cents = cents("budgetMonthlyCents", b)?;
+        }
+        if let Some(p) = json_object("permissions", input.permissions)? {
+            who.board()?;
+            a.permissions = p;
+        }
+        if let Some(m) = json_object("metadata", input.metadata)? {
+            a.metadata = m;
+        }
+        a.updated_at = next_time(a.updated_at);
+        let act = scope.activity("agent.updated", "agent", a.id, json!({"name": a.name}));
+        self.store.save_agent(a.clone(), vec![act]).await?;
+        Ok(a)
+    }
+
+    /// pause, resume, terminate: board decisions about an agent's life.
+    pub async fn set_agent_lifecycle(
+        &self,
+        who: &RequestActor,
+        id: Uuid,
+        to: AgentStatus,
+        reason: Option<String>,
+    ) -> DomainResult<Agent> {
+        who.board()?;
+        let mut a = self.get_agent(who, id).await?;
+        let scope = who.company(a.company_id, "Agent not found")?;
+        if a.status == AgentStatus::Terminated {
+            return Err(DomainError::conflict(
+                "agent_terminated",
+                "Terminated agents cannot be changed",
+            ));
+        }
+        if a.status == AgentStatus::PendingApproval && to != AgentStatus::Terminated {
+            return Err(DomainError::conflict(
+                "agent_pending_approval",
+                "Pending approval agents cannot be paused or resumed",
+            ));
+        }
+        let now = crate::domain::now();
+        let action = match to {
+            AgentStatus::Paused => {
+                a.pause_reason = Some(
+                    optional_text("reason", reason.as_deref(), SHORT_TEXT_MAX)?
+                        .unwrap_or_else(|| "manual".into()),
+                );
+                a.paused_at = Some(now);
+                "agent.paused"
+            }
+            AgentStatus::Terminated => {
+                a.pause_reason = None;
+                a.paused_at = None;
+                "agent.terminated"
+            }
+            _ => {
+                a.pause_reason = None;
+                a.paused_at = None;
+                "agent.resumed"
+            }
+        };
+        a.status = to;
+        a.updated_at = next_time(a.updated_at);
+        let act = scope.activity(action, "agent", a.id, json!({"name": a.name}));
+        self.store.save_agent(a.clone(), vec![act]).await?;
+        if to == AgentStatus::Terminated {
+            for key in self.store.list_agent_keys(a.id).await? {
+                if key.revoked_at.is_none() {
+                    let act = scope.activity(
+                        "agent.key_revoked",
+                        "agent",
+                        a.id,
+                        json!({"keyId": key.id, "name": key.name}),
+                    );
+                    self.store.revoke_agent_key(key.id, now, vec![act]).await?;
+                }
+            }
+        }
+        Ok(a)
+    }
+
+    pub async fn create_agent_key(
+        &self,
+        who: &RequestActor,
+        agent_id: Uuid,
+        input: CreateAgentKey,
+    ) -> DomainResult<CreatedAgentKey> {
+        who.board()?;
+        let agent = self.get_agent(who, agent_id).await?;
+        let scope = who.company(agent.company_id, "Agent not found")?;
+        match agent.status {
+            AgentStatus::Terminated => {
+                return Err(DomainError::conflict(
+                    "agent_terminated",
+                    "Cannot create keys for terminated agents",
+                ));
+            }
+            AgentStatus::PendingApproval => {
+                return Err(DomainError::conflict(
+                    "agent_pending_approval",
+                    "Cannot create keys for pending approval agents",
+                ));
+            }
+            _ => {}
+        }
+        let name = match input.name.as_deref() {
+            Some(n) => required_text("name", n, NAME_MAX)?,
+            None => "default".to_string(),
+        };
+        let token = keys::new_agent_token();
+        let record = AgentKeyRecord {
+            id: Uuid::new_v4(),
+            agent_id,
+            company_id: agent.company_id,
+            name: name.clone(),
+            key_hash: keys::hash_token(&token),
+            last_used_at: None,
+            revoked_at: None,
+            created_at: crate::domain::now(),
+        };
+        let act = scope.activity(
+            "agent.key_created",
+            "agent",
+            agent_id,
+            json!({"keyId": record.id, "name": name}),
+        );
+        self.store
+            .insert_agent_key(record.clone(), vec![act])
+            .await?;
+        Ok(CreatedAgentKey {
+            id: record.id,
+            name,
+            token,
+            created_at: record.created_at,
+        })
+    }
+
+    pub async fn list_agent_keys(
+        &self,
+        who: &RequestActor,
+        agent_id: Uuid,
+    ) -> DomainResult<Vec<AgentKey>> {
+        who.board()?;
+        self.get_agent(who, agent_id).await?;
+        Ok(self
+            .store
+            .list_agent_keys(agent_id)
+            .await?
+            .iter()
+            .map(AgentKeyRecord::to_api)
+            .collect())
+    }
+
+    pub async fn revoke_agent_key(
+        &self,
+        who: &RequestActor,
+        agent_id: Uuid,
+        key_id: Uuid,
+    ) -> DomainResult<()> {
+        who.board()?;
+        let agent = self.get_agent(who, agent_id).await?;
+        let scope = who.company(agent.company_id, "Agent not found")?;
+        let keys = self.store.list_agent_keys(agent_id).await?;
+        let key = keys
+            .iter()
+            .find(|k| k.id == key_id)
+            .ok_or(DomainError::NotFound("Key not found"))?;
+        let act = scope.activity(
+            "agent.key_revoked",
+            "agent",
+            agent_id,
+            json!({"keyId": key_id, "name": key.name}),
+        );
+        self.store
+            .revoke_agent_key(key_id, crate::domain::now(), vec![act])
+            .await?;
+        Ok(())
+    }
+
+    /// Resolves a bearer token to an agent. Any failure is a 401: never a fall-through.
+    pub async fn authenticate_agent_key(&self, token: &str) -> DomainResult<Actor> {
+        let unauthorized = || DomainError::Unauthorized("Invalid or revoked API key".into());
+        if !keys::looks_like_agent_key(token) {
+            return Err(unauthorized());
+        }
+        let hash = keys::hash_token(token);
+        let key = self
+            .store
+            .find_agent_key_by_hash(hash.clone())
+            .await?
+            .ok_or_else(unauthorized)?;
+        if key.revoked_at.is_some() || !keys::hashes_match(&key.key_hash, &hash) {
+            return Err(unauthorized());
+        }
+        let agent = self
+            .store
+            .get_agent(key.agent_id)
+            .await?
+            .ok_or_else(unauthorized)?;
+        if !agent.status.can_authenticate() {
+            return Err(DomainError::Unauthorized(format!(
+                "Agent is {} and cannot authenticate",
+                agent.status
+            )));
+        }
+        let now = crate::domain::now();
+        if key
+            .last_used_at
+            .is_none_or(|t| now - t > chrono::Duration::seconds(60))
+        {
+            // Recording use is bookkeeping: a request must not wait for it or fail with it.
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_agent_key(key.id, now).await {
+                    tracing::warn!(error = %e, "could not record key use");
+                }
+            });
+        }
+        Ok(Actor::Agent {
+            agent_id: agent.id,
+            company_id: agent.company_id,
+            key_id: Some(key.id),
+        })
+    }
+}

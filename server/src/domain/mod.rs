@@ -1,0 +1,56 @@
+//! The rules of the control plane: what may change, by whom, with which side effects. Each
+//! operation checks access through `auth` scopes, applies its rule, and hands the store one
+//! atomic write that includes the activity entry.
+
+mod agents;
+mod companies;
+mod error;
+mod issues;
+mod validate;
+
+use std::sync::Arc;
+
+pub use error::{DomainError, DomainResult};
+pub use issues::IssueListQuery;
+pub use issues::checkout::ForceReleased;
+pub use issues::comments::CommentListQuery;
+
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct Domain {
+    store: Arc<dyn Store>,
+    company_deletion_enabled: bool,
+}
+
+impl Domain {
+    pub fn new(store: Arc<dyn Store>, company_deletion_enabled: bool) -> Self {
+        Domain {
+            store,
+            company_deletion_enabled,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn company_deletion_enabled(&self) -> bool {
+        self.company_deletion_enabled
+    }
+}
+
+/// A timestamp strictly after `previous`, so optimistic-concurrency checks on `updated_at`
+/// always see a change.
+pub(crate) fn next_time(previous: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    let now = now();
+    let floor = previous + chrono::Duration::microseconds(1);
+    if now > floor { now } else { floor }
+}
+
+/// Now, at the microsecond precision the databases keep, so that what a write answers is
+/// exactly what a later read returns.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,175 @@
+//! The one way to start Paperclip: `Server::bind(config)` gives a bound server (its address
+//! known), `Bound::serve(shutdown)` runs it until the shutdown future completes. The CLI and
+//! the desktop shell both use exactly this.
+
+use std::fs::File;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use thiserror::Error;
+use tokio::net::TcpListener;
+
+use crate::api::{self, state::AppState};
+use crate::auth::LOCAL_BOARD_USER_ID;
+use crate::auth::hostname::HostnameGuard;
+use crate::config::{Config, DatabaseConfig};
+use crate::domain::Domain;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError, UserRecord};
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error(
+        "another Paperclip server is already running on this instance ({home}): {owner}. Stop it first, or use another PAPERCLIP_INSTANCE_ID / PAPERCLIP_HOME."
+    )]
+    AlreadyRunning { home: String, owner: String },
+    #[error("cannot prepare the instance folder {path}: {message}")]
+    Instance { path: String, message: String },
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {message}")]
+    Bind { addr: String, message: String },
+    #[error("{0}")]
+    Config(String),
+}
+
+pub struct Server;
+
+/// A server that holds its instance lock and its listening socket, ready to serve.
+pub struct Bound {
+    listener: TcpListener,
+    router: axum::Router,
+    store: Arc<dyn Store>,
+    addr: SocketAddr,
+    config: Config,
+    _lock: File,
+}
+
+impl Server {
+    pub async fn bind(config: Config) -> Result<Bound, StartError> {
+        let dir = &config.paths.instance_dir;
+        std::fs::create_dir_all(dir).map_err(|e| StartError::Instance {
+            path: dir.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let lock = take_instance_lock(&config)?;
+
+        let store: Arc<dyn Store> = match &config.database {
+            DatabaseConfig::Sqlite(path) => {
+                let path = path.clone();
+                Arc::new(
+                    tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                        .await
+                        .map_err(|e| StartError::Config(e.to_string()))??,
+                )
+            }
+            DatabaseConfig::Postgres(_) => {
+                return Err(StartError::Config(
+                    "PostgreSQL is not available in this build yet".into(),
+                ));
+            }
+        };
+        let local_board = UserRecord {
+            id: LOCAL_BOARD_USER_ID.into(),
+            name: "Board".into(),
+            email: None,
+            created_at: chrono::Utc::now(),
+        };
+        store.ensure_user(local_board, true).await?;
+
+        let addr_text = format!("{}:{}", config.host, config.port);
+        let listener = TcpListener::bind(&addr_text)
+            .await
+            .map_err(|e| StartError::Bind {
+                addr: addr_text.clone(),
+                message: e.to_string(),
+            })?;
+        let addr = listener.local_addr().map_err(|e| StartError::Bind {
+            addr: addr_text,
+            message: e.to_string(),
+        })?;
+
+        let state = AppState {
+            domain: Domain::new(store.clone(), config.company_deletion_enabled),
+            mode: config.deployment_mode,
+            exposure: config.exposure,
+            guard: HostnameGuard::new(&config.host, &config.allowed_hostnames),
+        };
+        let info = serde_json::json!({"pid": std::process::id(), "url": format!("http://{addr}"), "startedAt": chrono::Utc::now()});
+        let _ = std::fs::write(config.paths.server_info_file(), info.to_string());
+        Ok(Bound {
+            listener,
+            router: api::router(state),
+            store,
+            addr,
+            config,
+            _lock: lock,
+        })
+    }
+}
+
+impl Bound {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        self.config.base_url(self.addr.port())
+    }
+
+    pub fn describe_database(&self) -> String {
+        self.store.describe()
+    }
+
+    /// Serves until `shutdown` completes; in-flight requests finish, then the database closes.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.store.close().await;
+        let _ = std::fs::remove_file(self.config.paths.server_info_file());
+        result
+    }
+}
+
+/// One server per instance home: an exclusive lock on `server.lock` held for the server's life.
+fn take_instance_lock(config: &Config) -> Result<File, StartError> {
+    let path = config.paths.lock_file();
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StartError::Instance {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let owner = std::fs::read_to_string(config.paths.server_info_file())
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .map(|v| {
+                    format!(
+                        "pid {} serving {}",
+                        v["pid"],
+                        v["url"].as_str().unwrap_or("?")
+                    )
+                })
+                .unwrap_or_else(|| "a process holds the instance lock".into());
+            Err(StartError::AlreadyRunning {
+                home: config.paths.instance_dir.display().to_string(),
+                owner,
+            })
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(StartError::Instance {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }),
+    }
+}

@@ -1,0 +1,104 @@
+//! Every enum of the wire contract, with Paperclip's exact values.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(CompanyStatus { Active = "active", Paused = "paused", Archived = "archived" });
+
+wire_enum!(GoalLevel { Company = "company", Team = "team", Agent = "agent", Task = "task" });
+
+wire_enum!(GoalStatus {
+    Planned = "planned",
+    Active = "active",
+    Achieved = "achieved",
+    Cancelled = "cancelled",
+});
+
+wire_enum!(ProjectStatus {
+    Backlog = "backlog",
+    Planned = "planned",
+    InProgress = "in_progress",
+    Completed = "completed",
+    Cancelled = "cancelled",
+});
+
+wire_enum!(AgentRole {
+    Ceo = "ceo",
+    Cto = "cto",
+    Cmo = "cmo",
+    Cfo = "cfo",
+    Security = "security",
+    Engineer = "engineer",
+    Designer = "designer",
+    Pm = "pm",
+    Qa = "qa",
+    Devops = "devops",
+    Researcher = "researcher",
+    General = "general",
+});
+
+wire_enum!(AgentStatus {
+    Active = "active",
+    Paused = "paused",
+    Idle = "idle",
+    Running = "running",
+    Error = "error",
+    PendingApproval = "pending_approval",
+    Terminated = "terminated",
+});
+
+impl AgentStatus {
+    /// Agents in these states may not authenticate: their keys answer 401.
+    pub fn can_authenticate(self) -> bool {
+        !matches!(self, AgentStatus::Terminated | AgentStatus::PendingApproval)
+    }
+}
+
+wire_enum!(IssueStatus {
+    Backlog = "backlog",
+    Todo = "todo",
+    InProgress = "in_progress",
+    InReview = "in_review",
+    Done = "done",
+    Blocked = "blocked",
+    Cancelled = "cancelled",
+});
+
+impl IssueStatus {
+    /// `done` and `cancelled` are closed: left only by reopening.
+    pub fn is_closed(self) -> bool {
+        matches!(self, IssueStatus::Done | IssueStatus::Cancelled)
+    }
+}
+
+wire_enum!(IssuePriority { Critical = "critical", High = "high", Medium = "medium", Low = "low" });
+
+wire_enum!(ActorType { Agent = "agent", User = "user", System = "system" });
+
+/// Adapter types this server can run. Paperclip knows more; an agent created with one of
+/// those is refused with `unknown_adapter_type` rather than stored and never run.
+pub const SUPPORTED_ADAPTER_TYPES: &[&str] = &["process", "http", "claude_local", "codex_local"];

@@ -1,0 +1,16 @@
+//! The JSON shapes of the HTTP contract, one module per resource.
+
+mod activity;
+mod agent;
+mod company;
+mod issue;
+mod project;
+
+pub use activity::*;
+pub use agent::*;
+pub use company::*;
+pub use issue::*;
+pub use project::*;
+
+/// Timestamps are UTC, RFC 3339 on the wire.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

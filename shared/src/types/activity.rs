@@ -1,0 +1,103 @@
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::enums::ActorType;
+use chrono::{DateTime, Utc};
+
+/// One entry of the activity log: every mutation writes one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityEntry {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub actor_type: ActorType,
+    pub actor_id: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub agent_id: Option<Uuid>,
+    pub run_id: Option<Uuid>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardAgents {
+    pub active: i64,
+    pub running: i64,
+    pub paused: i64,
+    pub error: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardTasks {
+    pub open: i64,
+    pub in_progress: i64,
+    pub blocked: i64,
+    pub done: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardCosts {
+    pub month_spend_cents: i64,
+    pub month_budget_cents: i64,
+    pub month_utilization_percent: f64,
+}
+
+/// The board's overview of one company.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard {
+    pub company_id: Uuid,
+    pub agents: DashboardAgents,
+    pub tasks: DashboardTasks,
+    pub costs: DashboardCosts,
+    pub pending_approvals: i64,
+    pub stale_tasks: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentInfo {
+    pub mode: String,
+    pub exposure: String,
+    pub auth_ready: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthFeatures {
+    pub company_deletion_enabled: bool,
+}
+
+/// `GET /api/health`: flat fields as Paperclip's UI and CLI read them, plus `deployment`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub deployment_mode: String,
+    pub deployment_exposure: String,
+    pub auth_ready: bool,
+    pub bootstrap_status: String,
+    pub bootstrap_invite_active: bool,
+    pub features: HealthFeatures,
+    pub deployment: DeploymentInfo,
+}
+
+/// An error answer: `error` is a human sentence, `code` a stable snake_case word.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+}

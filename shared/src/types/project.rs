@@ -1,0 +1,66 @@
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::enums::ProjectStatus;
+use crate::patch::{Patch, nullable};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub goal_id: Option<Uuid>,
+    pub name: String,
+    pub description: Option<String>,
+    pub status: ProjectStatus,
+    pub lead_agent_id: Option<Uuid>,
+    /// A calendar date, `YYYY-MM-DD`.
+    pub target_date: Option<String>,
+    pub color: Option<String>,
+    /// Environment bindings for runs in this project (values or secret references).
+    #[schema(value_type = Object)]
+    pub env: serde_json::Value,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateProject {
+    pub name: String,
+    pub description: Option<String>,
+    pub status: Option<ProjectStatus>,
+    pub goal_id: Option<Uuid>,
+    pub lead_agent_id: Option<Uuid>,
+    pub target_date: Option<String>,
+    pub color: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub env: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateProject {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    pub status: Option<ProjectStatus>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub goal_id: Patch<Uuid>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub lead_agent_id: Patch<Uuid>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub target_date: Patch<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub color: Patch<String>,
+    #[schema(value_type = Option<Object>)]
+    pub env: Option<serde_json::Map<String, serde_json::Value>>,
+}
