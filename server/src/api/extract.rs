@@ -108,7 +108,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         };
         let mut de = serde_json::Deserializer::from_slice(text);
         let parsed = serde_path_to_error::deserialize(&mut de);
-        if let Err(trailing) = de.end() {
+        if let (Ok(_), Err(trailing)) = (&parsed, de.end()) {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_json",

@@ -1,0 +1,136 @@
+//! The `paperclip` binary: start-up line, one server per home, config messages, onboard.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn paperclip(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paperclip"));
+    cmd.env_clear()
+        .env("PAPERCLIP_HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
+/// Starts `paperclip run --port 0` and returns it with the URL from its start-up line.
+fn start(home: &Path) -> (Running, String) {
+    let mut child = paperclip(home)
+        .args(["run", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert!(
+        line.contains("mode local_trusted") && line.contains("sqlite"),
+        "start-up line: {line}"
+    );
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    (running, url)
+}
+
+fn output(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn a_second_server_on_the_same_home_is_refused_and_names_the_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_first, url) = start(tmp.path());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (ok, text) = loop {
+        let r = output(paperclip(tmp.path()).args(["run", "--port", "0"]));
+        if !r.0 || Instant::now() > deadline {
+            break r;
+        }
+    };
+    assert!(!ok, "second server must not start");
+    assert!(
+        text.contains("already running") && text.contains(&url),
+        "{text}"
+    );
+}
+
+#[test]
+fn config_errors_name_the_file_the_field_and_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("instances/default/config.json");
+    std::fs::create_dir_all(cfg.parent().unwrap()).unwrap();
+
+    std::fs::write(
+        &cfg,
+        r#"{"$meta":{"version":1},"database":{"url":"postgres://x"}}"#,
+    )
+    .unwrap();
+    let (ok, text) = output(paperclip(tmp.path()).arg("run"));
+    assert!(!ok);
+    assert!(
+        text.contains("config.json")
+            && text.contains("database.url")
+            && text.contains("did you mean `connectionString`"),
+        "{text}"
+    );
+
+    std::fs::write(&cfg, r#"{"server":{"port":3100}}"#).unwrap();
+    let (ok, text) = output(paperclip(tmp.path()).arg("run"));
+    assert!(!ok);
+    assert!(text.contains("$meta") && text.contains("missing"), "{text}");
+
+    std::fs::write(&cfg, r#"{"$meta":{"version":1},"server":{"prot":3100}}"#).unwrap();
+    let (ok, text) = output(paperclip(tmp.path()).arg("run"));
+    assert!(!ok);
+    assert!(
+        text.contains("server.prot") && text.contains("`port`"),
+        "{text}"
+    );
+
+    std::fs::write(&cfg, "{not json").unwrap();
+    let (ok, text) = output(paperclip(tmp.path()).arg("run"));
+    assert!(!ok && text.contains("not valid JSON"), "{text}");
+
+    std::fs::remove_file(&cfg).unwrap();
+    let (ok, text) = output(paperclip(tmp.path()).args(["run", "--bind", "lan"]));
+    assert!(!ok && text.contains("loopback"), "{text}");
+    let (ok, text) = output(paperclip(tmp.path()).args(["run"]).env("PORT", "abc"));
+    assert!(!ok && text.contains("PORT"), "{text}");
+}
+
+#[test]
+fn onboard_writes_a_config_that_run_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, text) = output(paperclip(tmp.path()).args(["onboard", "--yes"]));
+    assert!(ok, "{text}");
+    assert!(text.contains("config.json"), "{text}");
+    assert!(tmp.path().join("instances/default/config.json").exists());
+    let (ok, text) = output(paperclip(tmp.path()).args(["onboard", "--yes"]));
+    assert!(!ok && text.contains("--force"), "{text}");
+    let (_server, url) = start(tmp.path());
+    assert!(url.starts_with("http://127.0.0.1:"));
+    let (ok, text) = output(paperclip(tmp.path()).arg("--version"));
+    assert!(ok && text.contains("paperclip"), "{text}");
+}
