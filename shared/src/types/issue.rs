@@ -131,9 +131,9 @@ pub struct UpdateIssue {
 /// One changed field of a PATCH: `{from, to}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FieldChange {
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub from: serde_json::Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub to: serde_json::Value,
 }
 
