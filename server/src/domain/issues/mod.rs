@@ -165,21 +165,22 @@ impl Domain {
                 "An issue cannot block itself",
             ));
         }
-        let refs = self.store.issue_refs(unique.clone()).await?;
-        if refs.len() != unique.len() {
-            return Err(DomainError::rule(
-                "invalid_reference",
-                "blockedByIssueIds: issue not found",
-            ));
-        }
-        for r in &refs {
-            let same_company =
-                self.store.get_issue(r.id).await?.map(|i| i.company_id) == Some(company_id);
-            if !same_company {
-                return Err(DomainError::rule(
-                    "invalid_reference",
-                    "blockedByIssueIds: issue not found in this company",
-                ));
+        // One read per blocker answers both questions: does it exist, and is it ours?
+        for b in &unique {
+            match self.store.get_issue(*b).await? {
+                None => {
+                    return Err(DomainError::rule(
+                        "invalid_reference",
+                        "blockedByIssueIds: issue not found",
+                    ));
+                }
+                Some(i) if i.company_id != company_id => {
+                    return Err(DomainError::rule(
+                        "invalid_reference",
+                        "blockedByIssueIds: issue not found in this company",
+                    ));
+                }
+                Some(_) => {}
             }
         }
         // Would `issue_id` become reachable from itself through "is blocked by" edges?
