@@ -27,7 +27,7 @@ EXTRA=()
 if [[ $have_bin -eq 0 ]]; then
     echo "[bench] cargo build --release -p paperclip-server" >&2
     cargo build --release -p paperclip-server >&2
-    EXTRA=(--bin "$ROOT/target/release/paperclip")
+    EXTRA=(--bin "${CARGO_TARGET_DIR:-$ROOT/target}/release/paperclip")
 fi
 
 exec python3 "$ROOT/bench/bench.py" "${EXTRA[@]}" "$@"

@@ -30,7 +30,7 @@ fn statuses(q: &QueryPairs) -> ApiResult<Vec<IssueStatus>> {
            ("assigneeAgentId" = Option<String>, Query), ("assigneeUserId" = Option<String>, Query),
            ("projectId" = Option<String>, Query), ("parentId" = Option<String>, Query), ("q" = Option<String>, Query),
            ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, body = [Issue], headers(("X-Total-Count" = i64))), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [Issue], description = "newest first; a page shorter than `limit` is the last"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
     Who(who): Who,
@@ -53,15 +53,11 @@ pub async fn list(
         limit: q.int("limit")?,
         offset: q.int("offset")?,
     };
-    let (issues, total) = s
+    let issues = s
         .domain
         .list_issues(&who, path_id(&id, "Company not found")?, query)
         .await?;
-    let mut response = Json(issues).into_response();
-    response
-        .headers_mut()
-        .insert("x-total-count", HeaderValue::from(total));
-    Ok(response)
+    Ok(Json(issues).into_response())
 }
 
 #[utoipa::path(post, path = "/api/companies/{companyId}/issues", tag = "issues", params(("companyId" = String, Path)),

@@ -217,14 +217,14 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
         log_format: string(path, logging, "logging", "format")?,
         ..Default::default()
     };
-    if let Some(mode) = &s.database_mode {
-        if !["sqlite", "postgres", "embedded-postgres"].contains(&mode.as_str()) {
-            return Err(err(
-                path,
-                "database.mode",
-                format!("unknown mode {mode:?}; use \"sqlite\" (embedded) or \"postgres\""),
-            ));
-        }
+    if let Some(mode) = &s.database_mode
+        && !["sqlite", "postgres", "embedded-postgres"].contains(&mode.as_str())
+    {
+        return Err(err(
+            path,
+            "database.mode",
+            format!("unknown mode {mode:?}; use \"sqlite\" (embedded) or \"postgres\""),
+        ));
     }
     if let Some(bind) = string(path, server, "server", "bind")? {
         s.bind = Some(match bind.as_str() {

@@ -68,10 +68,10 @@ impl InstancePaths {
 }
 
 pub fn expand_tilde(path: &str) -> PathBuf {
-    if let Some(rest) = path.strip_prefix("~/") {
-        if let Some(dirs) = directories::BaseDirs::new() {
-            return dirs.home_dir().join(rest);
-        }
+    if let Some(rest) = path.strip_prefix("~/")
+        && let Some(dirs) = directories::BaseDirs::new()
+    {
+        return dirs.home_dir().join(rest);
     }
     PathBuf::from(path)
 }

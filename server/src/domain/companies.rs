@@ -147,16 +147,16 @@ impl Domain {
             c.brand_color = color("brandColor", b.as_deref())?;
         }
         let mut action = "company.updated";
-        if let Some(status) = input.status {
-            if status != c.status {
-                action = match status {
-                    CompanyStatus::Archived => "company.archived",
-                    _ if c.status == CompanyStatus::Archived => "company.reactivated",
-                    _ => "company.updated",
-                };
-                c.archived_at = (status == CompanyStatus::Archived).then(crate::domain::now);
-                c.status = status;
-            }
+        if let Some(status) = input.status
+            && status != c.status
+        {
+            action = match status {
+                CompanyStatus::Archived => "company.archived",
+                _ if c.status == CompanyStatus::Archived => "company.reactivated",
+                _ => "company.updated",
+            };
+            c.archived_at = (status == CompanyStatus::Archived).then(crate::domain::now);
+            c.status = status;
         }
         c.updated_at = next_time(c.updated_at);
         let act = scope.activity(
@@ -273,13 +273,13 @@ impl Domain {
         company_id: Uuid,
         goal_id: Option<Uuid>,
     ) -> DomainResult<()> {
-        if let Some(g) = goal_id {
-            if self.store.get_goal(g).await?.map(|g| g.company_id) != Some(company_id) {
-                return Err(DomainError::rule(
-                    "invalid_reference",
-                    "goalId: goal not found in this company",
-                ));
-            }
+        if let Some(g) = goal_id
+            && self.store.get_goal(g).await?.map(|g| g.company_id) != Some(company_id)
+        {
+            return Err(DomainError::rule(
+                "invalid_reference",
+                "goalId: goal not found in this company",
+            ));
         }
         Ok(())
     }
@@ -289,13 +289,13 @@ impl Domain {
         company_id: Uuid,
         project_id: Option<Uuid>,
     ) -> DomainResult<()> {
-        if let Some(p) = project_id {
-            if self.store.get_project(p).await?.map(|p| p.company_id) != Some(company_id) {
-                return Err(DomainError::rule(
-                    "invalid_reference",
-                    "projectId: project not found in this company",
-                ));
-            }
+        if let Some(p) = project_id
+            && self.store.get_project(p).await?.map(|p| p.company_id) != Some(company_id)
+        {
+            return Err(DomainError::rule(
+                "invalid_reference",
+                "projectId: project not found in this company",
+            ));
         }
         Ok(())
     }

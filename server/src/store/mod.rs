@@ -87,19 +87,16 @@ pub trait Store: Send + Sync + 'static {
     async fn get_issue(&self, id: Uuid) -> StoreResult<Option<Issue>>;
     async fn get_issue_by_identifier(&self, identifier: String) -> StoreResult<Option<Issue>>;
     async fn list_issues(&self, filter: IssueFilter) -> StoreResult<Vec<Issue>>;
-    async fn count_issues(&self, filter: IssueFilter) -> StoreResult<i64>;
     /// Writes the issue if its `updated_at` is still `expected_updated_at`; false when another
     /// write came first (the domain re-reads and decides again).
     async fn update_issue(&self, write: IssueWrite) -> StoreResult<bool>;
     /// The atomic checkout: one conditional UPDATE. False when the conditions did not hold.
     async fn checkout_issue(&self, checkout: CheckoutWrite) -> StoreResult<bool>;
     async fn issue_refs(&self, ids: Vec<Uuid>) -> StoreResult<Vec<IssueRef>>;
-    /// Parents from the nearest up.
-    async fn ancestors(&self, issue_id: Uuid) -> StoreResult<Vec<IssueRef>>;
+    /// Ancestors, project, goal and blocker links of one issue, read together.
+    async fn issue_relations(&self, query: IssueRelationsQuery) -> StoreResult<IssueRelations>;
     /// Issues blocking this one.
     async fn blockers_of(&self, issue_id: Uuid) -> StoreResult<Vec<IssueRef>>;
-    /// Issues this one blocks.
-    async fn blocked_by(&self, issue_id: Uuid) -> StoreResult<Vec<IssueRef>>;
     /// Every blocker edge `(issue, blocker)` of a company, for cycle checks.
     async fn blocker_edges(&self, company_id: Uuid) -> StoreResult<Vec<(Uuid, Uuid)>>;
 

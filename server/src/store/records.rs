@@ -102,3 +102,24 @@ pub struct DashboardCounts {
     pub issues_by_status: Vec<(IssueStatus, i64)>,
     pub stale_in_progress: i64,
 }
+
+/// What an issue's detail shows besides the issue: read together, in one round trip.
+#[derive(Debug, Clone)]
+pub struct IssueRelationsQuery {
+    pub issue_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub goal_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IssueRelations {
+    /// Parents from the nearest up.
+    pub ancestors: Vec<IssueRef>,
+    pub project: Option<Project>,
+    pub goal: Option<Goal>,
+    /// Issues blocking this one.
+    pub blocked_by: Vec<IssueRef>,
+    /// Issues this one blocks.
+    pub blocks: Vec<IssueRef>,
+}

@@ -32,12 +32,12 @@ impl Domain {
         input: CheckoutIssue,
     ) -> DomainResult<Issue> {
         let (issue, scope) = self.find_issue(who, key).await?;
-        if let Some(me) = who.agent_id() {
-            if me != input.agent_id {
-                return Err(DomainError::Forbidden(
-                    "Agent can only checkout as itself".into(),
-                ));
-            }
+        if let Some(me) = who.agent_id()
+            && me != input.agent_id
+        {
+            return Err(DomainError::Forbidden(
+                "Agent can only checkout as itself".into(),
+            ));
         }
         let expected = input.expected_statuses.unwrap_or_default();
         if expected.is_empty() {
@@ -123,13 +123,13 @@ impl Domain {
     pub async fn release_issue(&self, who: &RequestActor, key: &str) -> DomainResult<Issue> {
         for _attempt in 0..5 {
             let (before, scope) = self.find_issue(who, key).await?;
-            if let Some(me) = who.agent_id() {
-                if before.assignee_agent_id != Some(me) {
-                    return Err(DomainError::conflict(
-                        "not_assignee",
-                        "Only assignee can release issue",
-                    ));
-                }
+            if let Some(me) = who.agent_id()
+                && before.assignee_agent_id != Some(me)
+            {
+                return Err(DomainError::conflict(
+                    "not_assignee",
+                    "Only assignee can release issue",
+                ));
             }
             let mut issue = before.clone();
             issue.assignee_agent_id = None;

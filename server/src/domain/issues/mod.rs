@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::validate::*;
 use super::{Domain, DomainError, DomainResult};
 use crate::auth::{CompanyScope, RequestActor};
-use crate::store::{IssueDraft, IssueFilter};
+use crate::store::{IssueDraft, IssueFilter, IssueRelationsQuery};
 
 /// Query of `GET /companies/:id/issues`.
 #[derive(Debug, Clone, Default)]
@@ -73,30 +73,22 @@ impl Domain {
     }
 
     pub(crate) async fn detail_of(&self, issue: Issue) -> DomainResult<IssueDetail> {
-        let (ancestors, project, goal, blocked_by, blocks) = tokio::try_join!(
-            self.store.ancestors(issue.id),
-            async {
-                Ok(match issue.project_id {
-                    Some(p) => self.store.get_project(p).await?,
-                    None => None,
-                })
-            },
-            async {
-                Ok(match issue.goal_id {
-                    Some(g) => self.store.get_goal(g).await?,
-                    None => None,
-                })
-            },
-            self.store.blockers_of(issue.id),
-            self.store.blocked_by(issue.id),
-        )?;
+        let r = self
+            .store
+            .issue_relations(IssueRelationsQuery {
+                issue_id: issue.id,
+                parent_id: issue.parent_id,
+                project_id: issue.project_id,
+                goal_id: issue.goal_id,
+            })
+            .await?;
         Ok(IssueDetail {
             issue,
-            ancestors,
-            project,
-            goal,
-            blocked_by,
-            blocks,
+            ancestors: r.ancestors,
+            project: r.project,
+            goal: r.goal,
+            blocked_by: r.blocked_by,
+            blocks: r.blocks,
         })
     }
 
@@ -105,7 +97,7 @@ impl Domain {
         who: &RequestActor,
         company_id: Uuid,
         q: IssueListQuery,
-    ) -> DomainResult<(Vec<Issue>, i64)> {
+    ) -> DomainResult<Vec<Issue>> {
         self.get_company(who, company_id).await?;
         let limit = q.limit.unwrap_or(ISSUES_PAGE_DEFAULT);
         if !(1..=ISSUES_PAGE_MAX).contains(&limit) {
@@ -133,11 +125,7 @@ impl Domain {
             limit,
             offset,
         };
-        let (issues, total) = tokio::try_join!(
-            self.store.list_issues(filter.clone()),
-            self.store.count_issues(filter)
-        )?;
-        Ok((issues, total))
+        Ok(self.store.list_issues(filter).await?)
     }
 
     /// Blockers must be issues of the same company, never the issue itself, never a cycle.
@@ -294,17 +282,16 @@ impl Domain {
             255,
         )?
         .filter(|k| !k.is_empty());
-        if let Some(key) = &idempotency_key {
-            if let Some(issue) = self
+        if let Some(key) = &idempotency_key
+            && let Some(issue) = self
                 .store
                 .find_issue_by_idempotency_key(company_id, key.clone())
                 .await?
-            {
-                return Ok(CreatedIssue {
-                    issue,
-                    deduplicated: true,
-                });
-            }
+        {
+            return Ok(CreatedIssue {
+                issue,
+                deduplicated: true,
+            });
         }
         let title = required_text("title", &input.title, TITLE_MAX)?;
         let description =

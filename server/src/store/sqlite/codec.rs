@@ -82,3 +82,86 @@ pub fn get_enum<E>(row: &Row, col: &str, parse: fn(&str) -> Option<E>) -> rusqli
         )
     })
 }
+
+/// Reads a row's columns in SELECT order by position: a lookup by name scans every column
+/// name (with `strlen` and a case-insensitive compare) and was a tenth of the list path's
+/// time. Debug builds check each name against the statement, so a reordered column list
+/// fails every test that reads that row.
+pub struct Cols<'a, 'r> {
+    row: &'a Row<'r>,
+    next: usize,
+}
+
+impl<'a, 'r> Cols<'a, 'r> {
+    pub fn new(row: &'a Row<'r>) -> Self {
+        Cols { row, next: 0 }
+    }
+
+    fn idx(&mut self, name: &str) -> usize {
+        let i = self.next;
+        self.next += 1;
+        debug_assert_eq!(
+            self.row.as_ref().column_name(i).ok(),
+            Some(name),
+            "column {i} of the SELECT list"
+        );
+        i
+    }
+
+    pub fn get<T: rusqlite::types::FromSql>(&mut self, name: &str) -> rusqlite::Result<T> {
+        let i = self.idx(name);
+        self.row.get(i)
+    }
+
+    /// The column as borrowed text, without allocating.
+    fn text(&mut self, name: &str) -> rusqlite::Result<Option<&'a str>> {
+        let i = self.idx(name);
+        self.row
+            .get_ref(i)?
+            .as_str_or_null()
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
+    }
+
+    fn required(&mut self, name: &str) -> rusqlite::Result<&'a str> {
+        let i = self.next;
+        self.text(name)?.ok_or(rusqlite::Error::InvalidColumnType(
+            i,
+            name.into(),
+            Type::Null,
+        ))
+    }
+
+    pub fn uuid(&mut self, name: &str) -> rusqlite::Result<Uuid> {
+        let text = self.required(name)?;
+        Uuid::parse_str(text).map_err(|e| bad(name, e))
+    }
+
+    pub fn opt_uuid(&mut self, name: &str) -> rusqlite::Result<Option<Uuid>> {
+        self.text(name)?
+            .map(|t| Uuid::parse_str(t).map_err(|e| bad(name, e)))
+            .transpose()
+    }
+
+    pub fn ts(&mut self, name: &str) -> rusqlite::Result<DateTime<Utc>> {
+        let text = self.required(name)?;
+        parse_ts(name, text)
+    }
+
+    pub fn opt_ts(&mut self, name: &str) -> rusqlite::Result<Option<DateTime<Utc>>> {
+        self.text(name)?.map(|t| parse_ts(name, t)).transpose()
+    }
+
+    pub fn enumeration<E>(
+        &mut self,
+        name: &str,
+        parse: fn(&str) -> Option<E>,
+    ) -> rusqlite::Result<E> {
+        let text = self.required(name)?;
+        parse(text).ok_or_else(|| {
+            bad(
+                name,
+                BadValue(format!("unknown value {text:?} in column {name}")),
+            )
+        })
+    }
+}

@@ -1,5 +1,5 @@
-//! `Store` for `SqliteStore`: each method hands its SQL (in the sibling modules) to the reader
-//! pool or the writer, with the activity entries written in the same transaction.
+//! `Store` for `SqliteStore`: each method hands its SQL (in the sibling modules) to a reader
+//! or the writer, with the activity entries written in the same transaction.
 
 use async_trait::async_trait;
 use paperclip_shared::*;
@@ -15,13 +15,9 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
-        let _ = self.write(|tx| tx.execute_batch("PRAGMA optimize;")).await;
-        let writer = self.writer.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
-            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-        })
-        .await;
+        let _ = self
+            .on_writer(|c| c.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);"))
+            .await;
     }
 
     fn describe(&self) -> String {
@@ -225,10 +221,6 @@ impl Store for SqliteStore {
         self.read(move |c| issues::list(c, &filter)).await
     }
 
-    async fn count_issues(&self, filter: IssueFilter) -> StoreResult<i64> {
-        self.read(move |c| issues::count(c, &filter)).await
-    }
-
     async fn update_issue(&self, write: IssueWrite) -> StoreResult<bool> {
         self.write(move |tx| {
             let written = issues::update(tx, &write)?;
@@ -255,16 +247,27 @@ impl Store for SqliteStore {
         self.read(move |c| issues::refs(c, &ids)).await
     }
 
-    async fn ancestors(&self, issue_id: Uuid) -> StoreResult<Vec<IssueRef>> {
-        self.read(move |c| issues::ancestors(c, issue_id)).await
+    async fn issue_relations(&self, query: IssueRelationsQuery) -> StoreResult<IssueRelations> {
+        self.read(move |c| {
+            Ok(IssueRelations {
+                ancestors: issues::ancestors(c, query.parent_id)?,
+                project: match query.project_id {
+                    Some(p) => companies::get_project(c, p)?,
+                    None => None,
+                },
+                goal: match query.goal_id {
+                    Some(g) => companies::get_goal(c, g)?,
+                    None => None,
+                },
+                blocked_by: issues::blockers_of(c, query.issue_id)?,
+                blocks: issues::blocked_by(c, query.issue_id)?,
+            })
+        })
+        .await
     }
 
     async fn blockers_of(&self, issue_id: Uuid) -> StoreResult<Vec<IssueRef>> {
         self.read(move |c| issues::blockers_of(c, issue_id)).await
-    }
-
-    async fn blocked_by(&self, issue_id: Uuid) -> StoreResult<Vec<IssueRef>> {
-        self.read(move |c| issues::blocked_by(c, issue_id)).await
     }
 
     async fn blocker_edges(&self, company_id: Uuid) -> StoreResult<Vec<(Uuid, Uuid)>> {

@@ -8,52 +8,62 @@ use uuid::Uuid;
 use super::codec::*;
 use crate::store::{CheckoutWrite, CommentQuery, IssueDraft, IssueFilter, IssueWrite};
 
+/// Every column of an issue row, in the order `issue_from_row` reads them.
+const ISSUE_COLUMNS: &str = "i.id, i.company_id, i.project_id, i.goal_id, i.parent_id, i.title,
+    i.description, i.status, i.priority, i.assignee_agent_id, i.assignee_user_id, i.checkout_run_id,
+    i.execution_run_id, i.execution_agent_name_key, i.execution_locked_at, i.created_by_agent_id,
+    i.created_by_user_id, i.issue_number, i.identifier, i.request_depth, i.billing_code,
+    i.started_at, i.completed_at, i.cancelled_at, i.created_at, i.updated_at";
+
 fn issue_from_row(row: &Row) -> rusqlite::Result<Issue> {
+    let mut c = Cols::new(row);
     Ok(Issue {
-        id: get_uuid(row, "id")?,
-        company_id: get_uuid(row, "company_id")?,
-        project_id: get_opt_uuid(row, "project_id")?,
-        goal_id: get_opt_uuid(row, "goal_id")?,
-        parent_id: get_opt_uuid(row, "parent_id")?,
-        title: row.get("title")?,
-        description: row.get("description")?,
-        status: get_enum(row, "status", IssueStatus::parse)?,
-        priority: get_enum(row, "priority", IssuePriority::parse)?,
-        assignee_agent_id: get_opt_uuid(row, "assignee_agent_id")?,
-        assignee_user_id: row.get("assignee_user_id")?,
-        checkout_run_id: get_opt_uuid(row, "checkout_run_id")?,
-        execution_run_id: get_opt_uuid(row, "execution_run_id")?,
-        execution_agent_name_key: row.get("execution_agent_name_key")?,
-        execution_locked_at: get_opt_ts(row, "execution_locked_at")?,
-        created_by_agent_id: get_opt_uuid(row, "created_by_agent_id")?,
-        created_by_user_id: row.get("created_by_user_id")?,
-        issue_number: row.get("issue_number")?,
-        identifier: row.get("identifier")?,
-        request_depth: row.get("request_depth")?,
-        billing_code: row.get("billing_code")?,
-        started_at: get_opt_ts(row, "started_at")?,
-        completed_at: get_opt_ts(row, "completed_at")?,
-        cancelled_at: get_opt_ts(row, "cancelled_at")?,
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
+        id: c.uuid("id")?,
+        company_id: c.uuid("company_id")?,
+        project_id: c.opt_uuid("project_id")?,
+        goal_id: c.opt_uuid("goal_id")?,
+        parent_id: c.opt_uuid("parent_id")?,
+        title: c.get("title")?,
+        description: c.get("description")?,
+        status: c.enumeration("status", IssueStatus::parse)?,
+        priority: c.enumeration("priority", IssuePriority::parse)?,
+        assignee_agent_id: c.opt_uuid("assignee_agent_id")?,
+        assignee_user_id: c.get("assignee_user_id")?,
+        checkout_run_id: c.opt_uuid("checkout_run_id")?,
+        execution_run_id: c.opt_uuid("execution_run_id")?,
+        execution_agent_name_key: c.get("execution_agent_name_key")?,
+        execution_locked_at: c.opt_ts("execution_locked_at")?,
+        created_by_agent_id: c.opt_uuid("created_by_agent_id")?,
+        created_by_user_id: c.get("created_by_user_id")?,
+        issue_number: c.get("issue_number")?,
+        identifier: c.get("identifier")?,
+        request_depth: c.get("request_depth")?,
+        billing_code: c.get("billing_code")?,
+        started_at: c.opt_ts("started_at")?,
+        completed_at: c.opt_ts("completed_at")?,
+        cancelled_at: c.opt_ts("cancelled_at")?,
+        created_at: c.ts("created_at")?,
+        updated_at: c.ts("updated_at")?,
     })
 }
+
+/// The columns of an `IssueRef`, in the order `ref_from_row` reads them.
+const REF_COLUMNS: &str = "i.id, i.identifier, i.title, i.status, i.priority, i.assignee_agent_id, i.parent_id, i.project_id, i.goal_id";
 
 fn ref_from_row(row: &Row) -> rusqlite::Result<IssueRef> {
+    let mut c = Cols::new(row);
     Ok(IssueRef {
-        id: get_uuid(row, "id")?,
-        identifier: row.get("identifier")?,
-        title: row.get("title")?,
-        status: get_enum(row, "status", IssueStatus::parse)?,
-        priority: get_enum(row, "priority", IssuePriority::parse)?,
-        assignee_agent_id: get_opt_uuid(row, "assignee_agent_id")?,
-        parent_id: get_opt_uuid(row, "parent_id")?,
-        project_id: get_opt_uuid(row, "project_id")?,
-        goal_id: get_opt_uuid(row, "goal_id")?,
+        id: c.uuid("id")?,
+        identifier: c.get("identifier")?,
+        title: c.get("title")?,
+        status: c.enumeration("status", IssueStatus::parse)?,
+        priority: c.enumeration("priority", IssuePriority::parse)?,
+        assignee_agent_id: c.opt_uuid("assignee_agent_id")?,
+        parent_id: c.opt_uuid("parent_id")?,
+        project_id: c.opt_uuid("project_id")?,
+        goal_id: c.opt_uuid("goal_id")?,
     })
 }
-
-const REF_COLUMNS: &str = "i.id, i.identifier, i.title, i.status, i.priority, i.assignee_agent_id, i.parent_id, i.project_id, i.goal_id";
 
 pub fn create(conn: &Connection, draft: &IssueDraft, blockers: &[Uuid]) -> rusqlite::Result<Issue> {
     let mut issue = draft.issue.clone();
@@ -135,21 +145,27 @@ pub fn by_idempotency_key(
     company_id: Uuid,
     key: &str,
 ) -> rusqlite::Result<Option<Issue>> {
-    conn.prepare_cached("SELECT * FROM issues WHERE company_id = ?1 AND idempotency_key = ?2")?
-        .query_row(params![id(company_id), key], issue_from_row)
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT {ISSUE_COLUMNS} FROM issues i WHERE i.company_id = ?1 AND i.idempotency_key = ?2"
+    ))?
+    .query_row(params![id(company_id), key], issue_from_row)
+    .optional()
 }
 
 pub fn get(conn: &Connection, issue_id: Uuid) -> rusqlite::Result<Option<Issue>> {
-    conn.prepare_cached("SELECT * FROM issues WHERE id = ?1")?
-        .query_row(params![id(issue_id)], issue_from_row)
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT {ISSUE_COLUMNS} FROM issues i WHERE i.id = ?1"
+    ))?
+    .query_row(params![id(issue_id)], issue_from_row)
+    .optional()
 }
 
 pub fn get_by_identifier(conn: &Connection, identifier: &str) -> rusqlite::Result<Option<Issue>> {
-    conn.prepare_cached("SELECT * FROM issues WHERE identifier = ?1")?
-        .query_row(params![identifier], issue_from_row)
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT {ISSUE_COLUMNS} FROM issues i WHERE i.identifier = ?1"
+    ))?
+    .query_row(params![identifier], issue_from_row)
+    .optional()
 }
 
 fn filter_sql(f: &IssueFilter, select: &str) -> (String, Vec<Value>) {
@@ -187,9 +203,28 @@ fn filter_sql(f: &IssueFilter, select: &str) -> (String, Vec<Value>) {
     (sql, args)
 }
 
+/// One page, newest first (the issue number is the creation order: the counter is taken in
+/// the inserting transaction).
 pub fn list(conn: &Connection, f: &IssueFilter) -> rusqlite::Result<Vec<Issue>> {
-    let (mut sql, mut args) = filter_sql(f, "*");
-    sql.push_str(" ORDER BY created_at DESC, id LIMIT ? OFFSET ?");
+    if let Some(top) = dense_top(conn, f)? {
+        // Numbers are exactly 1..counter: the page starts at number `counter - offset`.
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ISSUE_COLUMNS} FROM issues i WHERE i.company_id = ?1 AND i.issue_number <= ?2
+             ORDER BY i.issue_number DESC LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(
+            params![id(f.company_id), top - f.offset, f.limit],
+            issue_from_row,
+        )?;
+        return rows.collect();
+    }
+    // The page's rowids come from the `(company_id, issue_number)` index alone, so skipping
+    // `offset` rows never reads the rows themselves.
+    let (inner, mut args) = filter_sql(f, "rowid AS r");
+    let sql = format!(
+        "SELECT {ISSUE_COLUMNS} FROM ({inner} ORDER BY issue_number DESC LIMIT ? OFFSET ?) page
+         CROSS JOIN issues i ON i.rowid = page.r ORDER BY i.issue_number DESC"
+    );
     args.push(Value::Integer(f.limit));
     args.push(Value::Integer(f.offset));
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -197,10 +232,23 @@ pub fn list(conn: &Connection, f: &IssueFilter) -> rusqlite::Result<Vec<Issue>> 
     rows.collect()
 }
 
-pub fn count(conn: &Connection, f: &IssueFilter) -> rusqlite::Result<i64> {
-    let (sql, args) = filter_sql(f, "COUNT(*)");
-    conn.prepare_cached(&sql)?
-        .query_row(params_from_iter(args), |r| r.get(0))
+/// For an unfiltered list of a company whose issue numbers have no gap (`issue_count`, kept
+/// by triggers, equals the counter), the highest number; otherwise None.
+fn dense_top(conn: &Connection, f: &IssueFilter) -> rusqlite::Result<Option<i64>> {
+    let unfiltered = f.statuses.is_empty()
+        && f.assignee_agent_id.is_none()
+        && f.assignee_user_id.is_none()
+        && f.project_id.is_none()
+        && f.parent_id.is_none()
+        && f.query.is_none();
+    if !unfiltered {
+        return Ok(None);
+    }
+    let counts: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT issue_counter, issue_count FROM companies WHERE id = ?1")?
+        .query_row(params![id(f.company_id)], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(counts.and_then(|(counter, count)| (counter == count).then_some(counter)))
 }
 
 pub fn update(conn: &Connection, w: &IssueWrite) -> rusqlite::Result<bool> {
@@ -302,17 +350,29 @@ pub fn refs(conn: &Connection, ids: &[Uuid]) -> rusqlite::Result<Vec<IssueRef>> 
     Ok(out)
 }
 
-pub fn ancestors(conn: &Connection, issue_id: Uuid) -> rusqlite::Result<Vec<IssueRef>> {
+/// Walks up from `parent_id` one primary-key lookup at a time (a recursive CTE here makes
+/// SQLite build a Bloom filter over the whole table on every call). Stops at 100 levels or
+/// at a repeated id, so bad data cannot loop.
+pub fn ancestors(conn: &Connection, parent_id: Option<Uuid>) -> rusqlite::Result<Vec<IssueRef>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "WITH RECURSIVE chain(id, depth) AS (
-            SELECT parent_id, 1 FROM issues WHERE id = ?1 AND parent_id IS NOT NULL
-            UNION ALL
-            SELECT p.parent_id, chain.depth + 1 FROM issues p JOIN chain ON p.id = chain.id
-            WHERE p.parent_id IS NOT NULL AND chain.depth < 100)
-         SELECT {REF_COLUMNS} FROM chain JOIN issues i ON i.id = chain.id ORDER BY chain.depth"
+        "SELECT {REF_COLUMNS} FROM issues i WHERE i.id = ?1"
     ))?;
-    let rows = stmt.query_map(params![id(issue_id)], ref_from_row)?;
-    rows.collect()
+    let mut out: Vec<IssueRef> = Vec::new();
+    let mut next = parent_id;
+    while let Some(parent) = next {
+        if out.len() >= 100 || out.iter().any(|a| a.id == parent) {
+            break;
+        }
+        let Some(r) = stmt
+            .query_row(params![id(parent)], ref_from_row)
+            .optional()?
+        else {
+            break;
+        };
+        next = r.parent_id;
+        out.push(r);
+    }
+    Ok(out)
 }
 
 pub fn blockers_of(conn: &Connection, issue_id: Uuid) -> rusqlite::Result<Vec<IssueRef>> {
@@ -419,9 +479,10 @@ pub fn comment_cursor(conn: &Connection, issue_id: Uuid) -> rusqlite::Result<Com
 
 pub fn inbox(conn: &Connection, agent_id: Uuid) -> rusqlite::Result<Vec<(Issue, Vec<Uuid>)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT * FROM issues WHERE assignee_agent_id = ?1 AND status IN ('todo', 'in_progress', 'blocked')
-         ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
-                  updated_at DESC",
+        &format!("SELECT {ISSUE_COLUMNS} FROM issues i
+         WHERE i.assignee_agent_id = ?1 AND i.status IN ('todo', 'in_progress', 'blocked')
+         ORDER BY CASE i.priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
+                  i.updated_at DESC"),
     )?;
     let issues: Vec<Issue> = stmt
         .query_map(params![id(agent_id)], issue_from_row)?
@@ -459,4 +520,103 @@ pub fn stale_in_progress(
 ) -> rusqlite::Result<i64> {
     conn.prepare_cached("SELECT COUNT(*) FROM issues WHERE company_id = ?1 AND status = 'in_progress' AND updated_at < ?2")?
         .query_row(params![id(company_id), ts(before)], |r| r.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db_with_issues(n: i64) -> (Connection, Uuid) {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::apply_migrations(&mut conn, crate::store::migrations::SQLITE).unwrap();
+        let company = Uuid::new_v4();
+        conn.execute(
+            "INSERT INTO companies (id, name, status, issue_prefix, created_at, updated_at)
+             VALUES (?1, 'Acme', 'active', 'ACM', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')",
+            params![id(company)],
+        )
+        .unwrap();
+        for number in 1..=n {
+            conn.execute(
+                "UPDATE companies SET issue_counter = issue_counter + 1 WHERE id = ?1",
+                params![id(company)],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO issues (id, company_id, title, status, priority, issue_number, identifier,
+                    created_at, updated_at)
+                 VALUES (?1, ?2, 't', ?3, 'medium', ?4, ?5, '2026-01-01T00:00:00.000000Z',
+                    '2026-01-01T00:00:00.000000Z')",
+                params![
+                    id(Uuid::new_v4()),
+                    id(company),
+                    if number % 3 == 0 { "todo" } else { "backlog" },
+                    number,
+                    format!("ACM-{number}")
+                ],
+            )
+            .unwrap();
+        }
+        (conn, company)
+    }
+
+    fn page(conn: &Connection, f: &IssueFilter) -> Vec<i64> {
+        list(conn, f)
+            .unwrap()
+            .iter()
+            .map(|i| i.issue_number)
+            .collect()
+    }
+
+    fn expected(numbers: &[i64], offset: i64, limit: i64) -> Vec<i64> {
+        let mut newest_first = numbers.to_vec();
+        newest_first.sort_unstable_by(|a, b| b.cmp(a));
+        newest_first
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect()
+    }
+
+    #[test]
+    fn pages_are_the_same_with_and_without_gaps_in_numbers() {
+        let (conn, company) = db_with_issues(40);
+        let mut numbers: Vec<i64> = (1..=40).collect();
+        let filter = |offset, limit| IssueFilter {
+            company_id: company,
+            limit,
+            offset,
+            ..Default::default()
+        };
+        assert!(dense_top(&conn, &filter(0, 10)).unwrap() == Some(40));
+        for (offset, limit) in [(0, 10), (5, 10), (35, 10), (39, 1), (40, 5), (100, 5)] {
+            assert_eq!(
+                page(&conn, &filter(offset, limit)),
+                expected(&numbers, offset, limit)
+            );
+        }
+
+        // A gap (as a deleted issue would leave) switches to stepping over the index.
+        conn.execute(
+            "DELETE FROM issues WHERE company_id = ?1 AND issue_number = 7",
+            params![id(company)],
+        )
+        .unwrap();
+        numbers.retain(|n| *n != 7);
+        assert_eq!(dense_top(&conn, &filter(0, 10)).unwrap(), None);
+        for (offset, limit) in [(0, 10), (30, 10), (33, 10), (39, 5)] {
+            assert_eq!(
+                page(&conn, &filter(offset, limit)),
+                expected(&numbers, offset, limit)
+            );
+        }
+
+        // A filtered list never takes the shortcut.
+        let todo = IssueFilter {
+            statuses: vec![IssueStatus::Todo],
+            ..filter(2, 5)
+        };
+        let todo_numbers: Vec<i64> = numbers.iter().copied().filter(|n| n % 3 == 0).collect();
+        assert_eq!(page(&conn, &todo), expected(&todo_numbers, 2, 5));
+    }
 }

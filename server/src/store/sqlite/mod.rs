@@ -1,5 +1,6 @@
 //! The SQLite backend: rusqlite (bundled), WAL, foreign keys on, one writer connection and a
-//! pool of readers; every call runs on the blocking pool, never on the async runtime.
+//! few read-only connections, each owned by its own thread (`threads.rs`); nothing runs on the
+//! async runtime.
 
 mod activity;
 mod agents;
@@ -7,26 +8,37 @@ mod codec;
 mod companies;
 mod impl_store;
 mod issues;
+mod threads;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 use super::migrations::{self, Migration};
 use super::{StoreError, StoreResult};
+use threads::ConnectionThreads;
 
 #[derive(Clone)]
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Arc<Mutex<Connection>>,
-    readers: r2d2::Pool<SqliteConnectionManager>,
+    writer: ConnectionThreads,
+    readers: ConnectionThreads,
+}
+
+/// Read-only connections: enough that a slow read does not hold up the others, few enough
+/// that their page caches stay small.
+fn reader_count() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(4, 8)
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
+    // Every statement we run fits, so none is parsed twice (the default keeps 16).
+    conn.set_prepared_statement_cache_capacity(256);
     conn.execute_batch(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;",
     )
@@ -49,21 +61,25 @@ impl SqliteStore {
         configure(&writer).map_err(map_err)?;
         apply_migrations(&mut writer, migrations::SQLITE)?;
 
-        let manager = SqliteConnectionManager::file(path)
-            .with_flags(
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .with_init(|conn: &mut Connection| configure(conn));
-        let readers = r2d2::Pool::builder()
-            .max_size(8)
-            .min_idle(Some(1))
-            .build(manager)
+        let readers = (0..reader_count())
+            .map(|_| {
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&conn)?;
+                Ok(conn)
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| StoreError::Unavailable(format!("cannot open readers: {e}")))?;
+        let spawn_failed = |e: std::io::Error| {
+            StoreError::Unavailable(format!("cannot start a database thread: {e}"))
+        };
         Ok(SqliteStore {
             path: path.to_path_buf(),
-            writer: Arc::new(Mutex::new(writer)),
-            readers,
+            writer: ConnectionThreads::spawn("sqlite-writer", vec![writer])
+                .map_err(spawn_failed)?,
+            readers: ConnectionThreads::spawn("sqlite-reader", readers).map_err(spawn_failed)?,
         })
     }
 
@@ -71,56 +87,40 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Runs a read on a pooled read-only connection, off the async runtime.
+    /// Runs a read on one of the read-only connections.
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let pool = self.readers.clone();
-        run_blocking(move || {
-            let conn = pool
-                .get()
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            f(&conn).map_err(map_err)
-        })
-        .await
+        self.readers.run(move |conn| f(conn).map_err(map_err)).await
     }
 
-    /// Runs a write in one IMMEDIATE transaction on the single writer connection.
+    /// Runs a write in one IMMEDIATE transaction on the writer connection.
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction) -> rusqlite::Result<T> + Send + 'static,
     {
-        let writer = self.writer.clone();
-        run_blocking(move || {
-            let mut conn = writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(map_err)?;
-            let value = f(&tx).map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            Ok(value)
-        })
-        .await
+        self.writer
+            .run(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(map_err)?;
+                let value = f(&tx).map_err(map_err)?;
+                tx.commit().map_err(map_err)?;
+                Ok(value)
+            })
+            .await
     }
-}
 
-/// `spawn_blocking` that re-raises a panic of the closure instead of hiding it.
-async fn run_blocking<T, F>(f: F) -> StoreResult<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> StoreResult<T> + Send + 'static,
-{
-    match tokio::task::spawn_blocking(f).await {
-        Ok(result) => result,
-        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        Err(err) => Err(StoreError::Unavailable(format!(
-            "database task cancelled: {err}"
-        ))),
+    /// Runs `f` on the writer connection outside any transaction (pragmas, checkpoints).
+    async fn on_writer<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.writer.run(move |conn| f(conn).map_err(map_err)).await
     }
 }
 
