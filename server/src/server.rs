@@ -15,6 +15,7 @@ use crate::auth::LOCAL_BOARD_USER_ID;
 use crate::auth::hostname::HostnameGuard;
 use crate::config::{Config, DatabaseConfig};
 use crate::domain::Domain;
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, UserRecord};
 
@@ -64,11 +65,10 @@ impl Server {
                         .map_err(|e| StartError::Config(e.to_string()))??,
                 )
             }
-            DatabaseConfig::Postgres(_) => {
-                return Err(StartError::Config(
-                    "PostgreSQL is not available in this build yet".into(),
-                ));
-            }
+            DatabaseConfig::Postgres {
+                target,
+                connect_wait,
+            } => Arc::new(PgStore::open((**target).clone(), *connect_wait).await?),
         };
         let local_board = UserRecord {
             id: LOCAL_BOARD_USER_ID.into(),

@@ -5,7 +5,7 @@ use crate::common::*;
 
 #[tokio::test]
 async fn org_tree_is_strict_and_cycles_are_rejected() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let c = s.company("Initech").await;
     let ceo = s.agent(&c, "Ceo", None).await;
     let cto = s.agent(&c, "Cto", Some(&ceo)).await;
@@ -58,7 +58,7 @@ async fn org_tree_is_strict_and_cycles_are_rejected() {
 
 #[tokio::test]
 async fn lifecycle_terminated_is_final_and_list_omits_it() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let c = s.company("Hooli").await;
     let a = s.agent(&c, "Gavin", None).await;
     let (st, p) = s.post(&format!("/agents/{a}/pause"), json!({})).await;
@@ -82,7 +82,7 @@ async fn lifecycle_terminated_is_final_and_list_omits_it() {
 
 #[tokio::test]
 async fn approval_required_companies_refuse_direct_creates() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let (_, c) = s
         .post(
             "/companies",
@@ -99,7 +99,7 @@ async fn approval_required_companies_refuse_direct_creates() {
 
 #[tokio::test]
 async fn keys_are_shown_once_revocable_and_bad_bearers_are_401() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let c = s.company("Keys Inc").await;
     let a = s.agent(&c, "Agent", None).await;
     let token = s.key(&a).await;
@@ -157,7 +157,7 @@ async fn keys_are_shown_once_revocable_and_bad_bearers_are_401() {
 
 #[tokio::test]
 async fn agents_see_only_their_company() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let c1 = s.company("One").await;
     let c2 = s.company("Two").await;
     let a1 = s.agent(&c1, "A1", None).await;

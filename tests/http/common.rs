@@ -1,9 +1,104 @@
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Once};
 
 use paperclip_server::Server;
 use paperclip_server::config::{Config, Overrides};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+use sqlx::{Connection, Executor, PgConnection};
+
+/// The database a test binary runs its servers on (`crate::BACKEND`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A server on a fresh home and database, or `return` from the test when its backend is not
+/// available here (PostgreSQL without `PAPERCLIP_TEST_DATABASE_URL`; on CI that is a failure).
+#[macro_export]
+macro_rules! test_server {
+    () => {
+        match $crate::common::TestServer::start().await {
+            Some(server) => server,
+            None => return,
+        }
+    };
+}
+
+/// A fresh PostgreSQL database on the server of `PAPERCLIP_TEST_DATABASE_URL`, dropped when
+/// the last server using it is gone.
+pub struct TestDb {
+    pub url: String,
+    name: String,
+    admin_url: String,
+}
+
+impl TestDb {
+    pub async fn create() -> Option<TestDb> {
+        let admin_url = match std::env::var("PAPERCLIP_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    panic!(
+                        "CI=true but PAPERCLIP_TEST_DATABASE_URL is not set: the PostgreSQL suite must run on CI \
+                         (.ci/run gets a server with ../shared/ci/ensure-postgres.sh)"
+                    );
+                }
+                static SAID: Once = Once::new();
+                SAID.call_once(|| {
+                    // Straight to the terminal: libtest captures eprintln! of passing tests.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "\nPostgreSQL suite SKIPPED: set PAPERCLIP_TEST_DATABASE_URL=postgres://user:pass@host:5432/postgres to run it\n"
+                    );
+                });
+                return None;
+            }
+        };
+        let name = format!("paperclip_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to PAPERCLIP_TEST_DATABASE_URL");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create a test database");
+        let _ = admin.close().await;
+        let mut url = url::Url::parse(&admin_url).expect("PAPERCLIP_TEST_DATABASE_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        Some(TestDb {
+            url: url.to_string(),
+            name,
+            admin_url,
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime; the cleanup gets its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                    let _ = admin
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
 
 /// A running server on a temporary home; stops (and closes its database) on drop.
 pub struct TestServer {
@@ -11,19 +106,19 @@ pub struct TestServer {
     pub client: Client,
     #[allow(dead_code)]
     pub home: PathBuf,
-    _tmp: Option<tempfile::TempDir>,
+    _tmp: Option<Arc<tempfile::TempDir>>,
+    db: Option<Arc<TestDb>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
-pub fn config_for(home: &Path) -> Config {
+pub fn config_for(home: &Path, db: Option<&TestDb>) -> Config {
     let home = home.display().to_string();
-    let env = move |k: &str| {
-        if k == "PAPERCLIP_HOME" {
-            Some(home.clone())
-        } else {
-            None
-        }
+    let db_url = db.map(|d| d.url.clone());
+    let env = move |k: &str| match k {
+        "PAPERCLIP_HOME" => Some(home.clone()),
+        "DATABASE_URL" => db_url.clone(),
+        _ => None,
     };
     Config::load_with(
         &Overrides {
@@ -36,16 +131,44 @@ pub fn config_for(home: &Path) -> Config {
 }
 
 impl TestServer {
-    pub async fn start() -> TestServer {
+    /// A server of this binary's backend (`crate::BACKEND`) on a fresh home and database;
+    /// None when that backend is not available (see `test_server!`).
+    pub async fn start() -> Option<TestServer> {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let home = tmp.path().to_path_buf();
-        let mut s = Self::start_on(&home).await;
-        s._tmp = Some(tmp);
+        let db = match crate::BACKEND {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(Arc::new(TestDb::create().await?)),
+        };
+        let mut s = Self::launch(tmp.path(), db).await;
+        s._tmp = Some(Arc::new(tmp));
+        Some(s)
+    }
+
+    /// Another server on the same home and database (a second replica, or a second
+    /// `paperclip run` on one home).
+    #[allow(dead_code)]
+    pub async fn sibling(&self) -> TestServer {
+        let mut s = Self::launch(&self.home, self.db.clone()).await;
+        s._tmp = self._tmp.clone();
         s
     }
 
-    pub async fn start_on(home: &Path) -> TestServer {
-        let bound = Server::bind(config_for(home)).await.expect("server binds");
+    /// Stops this server and starts a new one on the same home and database.
+    #[allow(dead_code)]
+    pub async fn restart(mut self) -> TestServer {
+        let tmp = self._tmp.take();
+        let db = self.db.take();
+        let home = self.home.clone();
+        self.stop().await;
+        let mut s = Self::launch(&home, db).await;
+        s._tmp = tmp;
+        s
+    }
+
+    async fn launch(home: &Path, db: Option<Arc<TestDb>>) -> TestServer {
+        let bound = Server::bind(config_for(home, db.as_deref()))
+            .await
+            .expect("server binds");
         let base = format!("http://{}/api", bound.local_addr());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -61,6 +184,7 @@ impl TestServer {
             client: Client::new(),
             home: home.to_path_buf(),
             _tmp: None,
+            db,
             stop: Some(tx),
             task: Some(task),
         }

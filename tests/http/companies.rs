@@ -5,7 +5,7 @@ use crate::common::*;
 
 #[tokio::test]
 async fn health_answers_flat_fields_and_ignores_the_host_guard() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let (st, h) = s.get("/health").await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(h["status"], "ok");
@@ -37,7 +37,7 @@ async fn health_answers_flat_fields_and_ignores_the_host_guard() {
 
 #[tokio::test]
 async fn company_lifecycle_prefix_goal_and_archive() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let (st, c) = s
         .post(
             "/companies",
@@ -107,7 +107,7 @@ async fn company_lifecycle_prefix_goal_and_archive() {
 
 #[tokio::test]
 async fn malformed_json_is_a_400_never_a_500() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     for body in [
         "{bad",
         "[1,2",
@@ -134,7 +134,7 @@ async fn malformed_json_is_a_400_never_a_500() {
 
 #[tokio::test]
 async fn goals_and_projects_crud() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let c = s.company("Globex").await;
     let (st, g) = s
         .post(&format!("/companies/{c}/goals"), json!({"title": "Grow"}))
@@ -222,7 +222,7 @@ async fn goals_and_projects_crud() {
 
 #[tokio::test]
 async fn openapi_document_covers_every_route() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let (st, doc) = s.get("/openapi.json").await;
     assert_eq!(st, StatusCode::OK);
     let paths = doc["paths"].as_object().unwrap();

@@ -7,7 +7,7 @@ use crate::common::*;
 
 #[tokio::test]
 async fn create_defaults_identifiers_and_idempotency() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let c = s.company("Acme").await;
     let a = s.agent(&c, "Dev", None).await;
     let i1 = s.issue(&c, json!({"title": "One"})).await;
@@ -90,7 +90,7 @@ async fn create_defaults_identifiers_and_idempotency() {
 
 #[tokio::test]
 async fn twenty_concurrent_checkouts_have_exactly_one_winner() {
-    let s = Arc::new(TestServer::start().await);
+    let s = Arc::new(test_server!());
     let c = s.company("Race").await;
     let issue = s.issue(&c, json!({"title": "Contested"})).await;
     let id = issue["id"].as_str().unwrap().to_string();
@@ -135,7 +135,7 @@ async fn twenty_concurrent_checkouts_have_exactly_one_winner() {
 
 #[tokio::test]
 async fn blockers_status_rules_release_and_force_release() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let c = s.company("Rules").await;
     let a = s.agent(&c, "Dev", None).await;
     let t = s.key(&a).await;
@@ -311,7 +311,7 @@ async fn blockers_status_rules_release_and_force_release() {
 
 #[tokio::test]
 async fn comments_order_after_and_heartbeat_context() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let c = s.company("Talk").await;
     let parent = s.issue(&c, json!({"title": "Parent"})).await;
     let child = s
@@ -385,14 +385,12 @@ async fn comments_order_after_and_heartbeat_context() {
 
 #[tokio::test]
 async fn data_and_counters_survive_a_restart() {
-    let tmp = tempfile::tempdir().unwrap();
-    let s = TestServer::start_on(tmp.path()).await;
+    let s = test_server!();
     let c = s.company("Durable").await;
     for n in 0..3 {
         s.issue(&c, json!({"title": format!("i{n}")})).await;
     }
-    s.stop().await;
-    let s = TestServer::start_on(tmp.path()).await;
+    let s = s.restart().await;
     let (st, list) = s.get(&format!("/companies/{c}/issues")).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 3);

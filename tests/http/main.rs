@@ -1,9 +1,15 @@
 //! Black-box HTTP suite: a real server (the library's `Server::bind`, or the `paperclip`
 //! binary) on an ephemeral loopback port, with a real SQLite file in a temporary home.
+//! `postgres.rs` runs the same test modules against PostgreSQL.
+
+/// The database this test binary's servers use.
+pub const BACKEND: common::Backend = common::Backend::Sqlite;
+
+#[macro_use]
+mod common;
 
 mod agents;
 mod cli;
-mod common;
 mod companies;
 mod issues;
 mod skill_agent;

@@ -4,8 +4,6 @@
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::*;
-
 struct SkillAgent {
     http: Client,
     api: String,
@@ -39,7 +37,7 @@ impl SkillAgent {
 
 #[tokio::test]
 async fn an_agent_following_the_skill_does_its_heartbeat() {
-    let s = TestServer::start().await;
+    let s = test_server!();
     let c = s.company("Skillful").await;
     let ceo = s.agent(&c, "CEO", None).await;
     let me = s.agent(&c, "Engineer", Some(&ceo)).await;

@@ -8,6 +8,9 @@ mod paths;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::store::postgres::{PgTarget, parse_url};
 
 pub use error::ConfigError;
 pub use paths::InstancePaths;
@@ -60,19 +63,15 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Clone)]
+/// Which database, parsed and checked at start. `PgTarget` prints without its password.
+#[derive(Clone, Debug)]
 pub enum DatabaseConfig {
     Sqlite(PathBuf),
-    Postgres(String),
-}
-
-impl std::fmt::Debug for DatabaseConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DatabaseConfig::Sqlite(p) => write!(f, "Sqlite({})", p.display()),
-            DatabaseConfig::Postgres(_) => f.write_str("Postgres(<redacted>)"),
-        }
-    }
+    Postgres {
+        target: Box<PgTarget>,
+        /// How long start-up keeps retrying an unreachable server.
+        connect_wait: Duration,
+    },
 }
 
 /// Flags from the command line; they win over the file and the environment.
@@ -194,7 +193,7 @@ impl Config {
                     || env("DATABASE_URL").is_some() =>
             {
                 if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                    DatabaseConfig::Postgres(url)
+                    postgres_config(&url, env)?
                 } else if let Some(path) = url
                     .strip_prefix("sqlite://")
                     .or(url.strip_prefix("sqlite:"))
@@ -268,11 +267,6 @@ impl Config {
                     .into(),
             ));
         }
-        if let DatabaseConfig::Postgres(_) = self.database {
-            return Err(ConfigError::Rule(
-                "PostgreSQL is not available in this build yet; unset DATABASE_URL (and database.connectionString) to use the embedded SQLite database".into(),
-            ));
-        }
         Ok(())
     }
 
@@ -284,4 +278,52 @@ impl Config {
         };
         format!("http://{host}:{port}")
     }
+}
+
+/// A PostgreSQL URL plus the environment knobs that go with it: `PAPERCLIP_DB_PREPARE=false`
+/// (transaction-mode poolers; same as `?prepare=false`), `PAPERCLIP_DB_POOL_SIZE`, and
+/// `PAPERCLIP_DB_CONNECT_WAIT_SEC` (default 30).
+fn postgres_config(
+    url: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<DatabaseConfig, ConfigError> {
+    let field = "DATABASE_URL / database.connectionString";
+    let mut target = parse_url(url).map_err(|e| ConfigError::Env {
+        var: field.into(),
+        message: e.to_string(),
+    })?;
+    if let Some(v) = env("PAPERCLIP_DB_PREPARE") {
+        let prepare = match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => {
+                return Err(ConfigError::Env {
+                    var: "PAPERCLIP_DB_PREPARE".into(),
+                    message: format!("{v:?} is not true or false"),
+                });
+            }
+        };
+        target = target.with_prepare(prepare);
+    }
+    if let Some(v) = env("PAPERCLIP_DB_POOL_SIZE") {
+        target.max_connections = v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ConfigError::Env {
+                var: "PAPERCLIP_DB_POOL_SIZE".into(),
+                message: format!("{v:?} is not a number from 1 to 1000"),
+            })?;
+    }
+    let connect_wait = match env("PAPERCLIP_DB_CONNECT_WAIT_SEC") {
+        None => Duration::from_secs(30),
+        Some(v) => Duration::from_secs(v.parse::<u64>().map_err(|_| ConfigError::Env {
+            var: "PAPERCLIP_DB_CONNECT_WAIT_SEC".into(),
+            message: format!("{v:?} is not a whole number of seconds"),
+        })?),
+    };
+    Ok(DatabaseConfig::Postgres {
+        target: Box::new(target),
+        connect_wait,
+    })
 }

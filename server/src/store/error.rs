@@ -8,6 +8,9 @@ pub enum StoreError {
     /// A referenced row does not exist (foreign key).
     #[error("a referenced record does not exist")]
     MissingReference,
+    /// The database settings are wrong (found at start, before any connection).
+    #[error("{0}")]
+    Invalid(String),
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error(

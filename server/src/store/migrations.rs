@@ -1,18 +1,49 @@
-//! Forward-only migrations, numbered alike in every dialect, recorded in `_paperclip_migrations`.
+//! Forward-only schema migrations, numbered alike in both dialects: `migrations/sqlite/NNNN_*.sql`
+//! and `migrations/postgres/NNNN_*.sql` mean the same. SQLite runs them with
+//! `rusqlite_migration` (the version lives in `PRAGMA user_version`), PostgreSQL with sqlx's
+//! migrator (recorded in `_sqlx_migrations`, under an advisory lock so replicas starting together
+//! migrate once).
 
-pub struct Migration {
-    pub version: i64,
-    pub name: &'static str,
-    pub sql: &'static str,
+use rusqlite_migration::{M, Migrations};
+
+/// The SQLite migrations, in order.
+pub fn sqlite() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!(
+        "../../../migrations/sqlite/0001_init.sql"
+    ))])
 }
 
-pub const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../../../migrations/sqlite/0001_init.sql"),
-}];
+/// The PostgreSQL migrations, embedded at build time.
+pub static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
-/// The newest schema version this binary knows.
-pub fn latest(migrations: &[Migration]) -> i64 {
-    migrations.last().map(|m| m.version).unwrap_or(0)
+/// The newest schema version this binary knows (the same in both dialects).
+pub fn latest() -> i64 {
+    POSTGRES.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_dialects_have_the_same_migrations() {
+        let sqlite_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite");
+        let mut sqlite_names: Vec<String> = std::fs::read_dir(sqlite_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        sqlite_names.sort();
+        let postgres: Vec<String> = POSTGRES
+            .iter()
+            .map(|m| format!("{:04}_{}.sql", m.version, m.description.replace(' ', "_")))
+            .collect();
+        assert_eq!(sqlite_names, postgres);
+        assert!(sqlite().validate().is_ok());
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        sqlite().to_latest(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, latest());
+    }
 }

@@ -3,6 +3,7 @@
 
 mod error;
 pub mod migrations;
+pub mod postgres;
 mod records;
 pub mod sqlite;
 

@@ -528,7 +528,7 @@ mod tests {
 
     fn db_with_issues(n: i64) -> (Connection, Uuid) {
         let mut conn = Connection::open_in_memory().unwrap();
-        super::super::apply_migrations(&mut conn, crate::store::migrations::SQLITE).unwrap();
+        super::super::apply_migrations(&mut conn).unwrap();
         let company = Uuid::new_v4();
         conn.execute(
             "INSERT INTO companies (id, name, status, issue_prefix, created_at, updated_at)

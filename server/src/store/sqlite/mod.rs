@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
-use super::migrations::{self, Migration};
+use super::migrations;
 use super::{StoreError, StoreResult};
 use threads::ConnectionThreads;
 
@@ -59,7 +59,7 @@ impl SqliteStore {
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(map_err)?;
         configure(&writer).map_err(map_err)?;
-        apply_migrations(&mut writer, migrations::SQLITE)?;
+        apply_migrations(&mut writer)?;
 
         let readers = (0..reader_count())
             .map(|_| {
@@ -142,36 +142,28 @@ pub(crate) fn map_err(err: rusqlite::Error) -> StoreError {
     }
 }
 
-fn apply_migrations(conn: &mut Connection, list: &[Migration]) -> StoreResult<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS _paperclip_migrations (
-            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    )
-    .map_err(map_err)?;
-    let current: i64 = conn
-        .query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM _paperclip_migrations",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(map_err)?;
-    let known = migrations::latest(list);
-    if current > known {
-        return Err(StoreError::SchemaTooNew {
-            found: current,
-            known,
-        });
+/// Applies pending migrations; a database newer than this binary is refused, untouched.
+fn apply_migrations(conn: &mut Connection) -> StoreResult<()> {
+    use rusqlite_migration::{Error, MigrationDefinitionError};
+    match migrations::sqlite().to_latest(conn) {
+        Ok(()) => Ok(()),
+        Err(Error::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead)) => {
+            let found = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap_or(-1);
+            Err(StoreError::SchemaTooNew {
+                found,
+                known: migrations::latest(),
+            })
+        }
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "migrating the database: {e}"
+        ))),
     }
-    for m in list.iter().filter(|m| m.version > current) {
-        let tx = conn.transaction().map_err(map_err)?;
-        tx.execute_batch(m.sql).map_err(map_err)?;
-        tx.execute(
-            "INSERT INTO _paperclip_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            rusqlite::params![m.version, m.name, codec::ts(chrono::Utc::now())],
-        )
-        .map_err(map_err)?;
-        tx.commit().map_err(map_err)?;
-        tracing::info!(version = m.version, name = m.name, "applied migration");
-    }
-    Ok(())
+}
+
+/// The schema version recorded in a SQLite database (0 when none).
+pub fn schema_version(conn: &Connection) -> StoreResult<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(map_err)
 }

@@ -1,0 +1,332 @@
+//! `Store` for `PgStore`: reads on a pooled connection, writes in one transaction with their
+//! activity entries.
+
+use async_trait::async_trait;
+use paperclip_shared::*;
+use sqlx::PgConnection;
+use sqlx::pool::PoolConnection;
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use super::{PgStore, activity, agents, companies, issues};
+use crate::store::*;
+
+impl PgStore {
+    async fn conn(&self) -> StoreResult<PoolConnection<Postgres>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+/// Writes `entries` and commits.
+async fn finish(
+    mut tx: Transaction<'static, Postgres>,
+    entries: &[ActivityEntry],
+) -> StoreResult<()> {
+    activity::insert(&mut tx, entries).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn conn(c: &mut PoolConnection<Postgres>) -> &mut PgConnection {
+    c
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn describe(&self) -> String {
+        self.target.describe()
+    }
+
+    async fn ensure_user(&self, user: UserRecord, instance_admin: bool) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        companies::ensure_user(&mut tx, &user, instance_admin).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn is_instance_admin(&self, user_id: &str) -> StoreResult<bool> {
+        Ok(companies::is_instance_admin(conn(&mut self.conn().await?), user_id).await?)
+    }
+
+    async fn list_companies(&self) -> StoreResult<Vec<Company>> {
+        Ok(companies::list_companies(conn(&mut self.conn().await?)).await?)
+    }
+
+    async fn get_company(&self, id: Uuid) -> StoreResult<Option<Company>> {
+        Ok(companies::get_company(conn(&mut self.conn().await?), id).await?)
+    }
+
+    async fn insert_company(
+        &self,
+        company: Company,
+        goal: Option<Goal>,
+        act: Vec<ActivityEntry>,
+    ) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        companies::insert_company(&mut tx, &company).await?;
+        if let Some(goal) = &goal {
+            companies::save_goal(&mut tx, goal).await?;
+        }
+        finish(tx, &act).await
+    }
+
+    async fn update_company(&self, company: Company, act: Vec<ActivityEntry>) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        companies::update_company(&mut tx, &company).await?;
+        finish(tx, &act).await
+    }
+
+    async fn delete_company(&self, id: Uuid) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        companies::delete_company(&mut tx, id).await?;
+        finish(tx, &[]).await
+    }
+
+    async fn list_goals(&self, company_id: Uuid) -> StoreResult<Vec<Goal>> {
+        Ok(companies::list_goals(conn(&mut self.conn().await?), company_id).await?)
+    }
+
+    async fn get_goal(&self, id: Uuid) -> StoreResult<Option<Goal>> {
+        Ok(companies::get_goal(conn(&mut self.conn().await?), id).await?)
+    }
+
+    async fn save_goal(&self, goal: Goal, act: Vec<ActivityEntry>) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        companies::save_goal(&mut tx, &goal).await?;
+        finish(tx, &act).await
+    }
+
+    async fn delete_goal(&self, id: Uuid, act: Vec<ActivityEntry>) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        companies::delete_goal(&mut tx, id).await?;
+        finish(tx, &act).await
+    }
+
+    async fn list_projects(&self, company_id: Uuid) -> StoreResult<Vec<Project>> {
+        Ok(companies::list_projects(conn(&mut self.conn().await?), company_id).await?)
+    }
+
+    async fn get_project(&self, id: Uuid) -> StoreResult<Option<Project>> {
+        Ok(companies::get_project(conn(&mut self.conn().await?), id).await?)
+    }
+
+    async fn save_project(&self, project: Project, act: Vec<ActivityEntry>) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        companies::save_project(&mut tx, &project).await?;
+        finish(tx, &act).await
+    }
+
+    async fn list_agents(&self, company_id: Uuid) -> StoreResult<Vec<Agent>> {
+        Ok(agents::list_agents(conn(&mut self.conn().await?), company_id).await?)
+    }
+
+    async fn get_agent(&self, id: Uuid) -> StoreResult<Option<Agent>> {
+        Ok(agents::get_agent(conn(&mut self.conn().await?), id).await?)
+    }
+
+    async fn save_agent(&self, agent: Agent, act: Vec<ActivityEntry>) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        agents::save_agent(&mut tx, &agent).await?;
+        finish(tx, &act).await
+    }
+
+    async fn insert_agent_key(
+        &self,
+        key: AgentKeyRecord,
+        act: Vec<ActivityEntry>,
+    ) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        agents::insert_key(&mut tx, &key).await?;
+        finish(tx, &act).await
+    }
+
+    async fn list_agent_keys(&self, agent_id: Uuid) -> StoreResult<Vec<AgentKeyRecord>> {
+        Ok(agents::list_keys(conn(&mut self.conn().await?), agent_id).await?)
+    }
+
+    async fn find_agent_key_by_hash(
+        &self,
+        key_hash: String,
+    ) -> StoreResult<Option<AgentKeyRecord>> {
+        Ok(agents::find_key_by_hash(conn(&mut self.conn().await?), &key_hash).await?)
+    }
+
+    async fn revoke_agent_key(
+        &self,
+        key_id: Uuid,
+        at: Timestamp,
+        act: Vec<ActivityEntry>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        let revoked = agents::revoke_key(&mut tx, key_id, at).await?;
+        finish(tx, if revoked { &act } else { &[] }).await?;
+        Ok(revoked)
+    }
+
+    async fn touch_agent_key(&self, key_id: Uuid, at: Timestamp) -> StoreResult<()> {
+        Ok(agents::touch_key(conn(&mut self.conn().await?), key_id, at).await?)
+    }
+
+    async fn create_issue(
+        &self,
+        draft: IssueDraft,
+        blockers: Vec<Uuid>,
+        act: Vec<ActivityEntry>,
+    ) -> StoreResult<Issue> {
+        let mut tx = self.tx().await?;
+        let issue = issues::create(&mut tx, &draft, &blockers).await?;
+        // The identifier is only known now; the activity entry carries it.
+        let act: Vec<ActivityEntry> = act
+            .into_iter()
+            .map(|mut e| {
+                if let Some(obj) = e.details.as_object_mut() {
+                    obj.insert("identifier".into(), issue.identifier.clone().into());
+                }
+                e
+            })
+            .collect();
+        finish(tx, &act).await?;
+        Ok(issue)
+    }
+
+    async fn find_issue_by_idempotency_key(
+        &self,
+        company_id: Uuid,
+        key: String,
+    ) -> StoreResult<Option<Issue>> {
+        Ok(issues::by_idempotency_key(conn(&mut self.conn().await?), company_id, &key).await?)
+    }
+
+    async fn get_issue(&self, id: Uuid) -> StoreResult<Option<Issue>> {
+        Ok(issues::get(conn(&mut self.conn().await?), id).await?)
+    }
+
+    async fn get_issue_by_identifier(&self, identifier: String) -> StoreResult<Option<Issue>> {
+        Ok(issues::get_by_identifier(conn(&mut self.conn().await?), &identifier).await?)
+    }
+
+    async fn list_issues(&self, filter: IssueFilter) -> StoreResult<Vec<Issue>> {
+        Ok(issues::list(conn(&mut self.conn().await?), &filter).await?)
+    }
+
+    async fn update_issue(&self, write: IssueWrite) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        let written = issues::update(&mut tx, &write).await?;
+        if !written {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        finish(tx, &write.activity).await?;
+        Ok(true)
+    }
+
+    async fn checkout_issue(&self, checkout: CheckoutWrite) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        let taken = issues::checkout(&mut tx, &checkout).await?;
+        if !taken {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        finish(tx, &checkout.activity).await?;
+        Ok(true)
+    }
+
+    async fn issue_refs(&self, ids: Vec<Uuid>) -> StoreResult<Vec<IssueRef>> {
+        Ok(issues::refs(conn(&mut self.conn().await?), &ids).await?)
+    }
+
+    async fn issue_relations(&self, query: IssueRelationsQuery) -> StoreResult<IssueRelations> {
+        let mut c = self.conn().await?;
+        let c = conn(&mut c);
+        Ok(IssueRelations {
+            ancestors: issues::ancestors(c, query.parent_id).await?,
+            project: match query.project_id {
+                Some(p) => companies::get_project(c, p).await?,
+                None => None,
+            },
+            goal: match query.goal_id {
+                Some(g) => companies::get_goal(c, g).await?,
+                None => None,
+            },
+            blocked_by: issues::blockers_of(c, query.issue_id).await?,
+            blocks: issues::blocked_by(c, query.issue_id).await?,
+        })
+    }
+
+    async fn blockers_of(&self, issue_id: Uuid) -> StoreResult<Vec<IssueRef>> {
+        Ok(issues::blockers_of(conn(&mut self.conn().await?), issue_id).await?)
+    }
+
+    async fn blocker_edges(&self, company_id: Uuid) -> StoreResult<Vec<(Uuid, Uuid)>> {
+        Ok(issues::blocker_edges(conn(&mut self.conn().await?), company_id).await?)
+    }
+
+    async fn list_comments(&self, query: CommentQuery) -> StoreResult<Vec<IssueComment>> {
+        Ok(issues::list_comments(conn(&mut self.conn().await?), &query).await?)
+    }
+
+    async fn get_comment(&self, id: Uuid) -> StoreResult<Option<IssueComment>> {
+        Ok(issues::get_comment(conn(&mut self.conn().await?), id).await?)
+    }
+
+    async fn insert_comment(
+        &self,
+        comment: IssueComment,
+        act: Vec<ActivityEntry>,
+    ) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        issues::insert_comment(&mut tx, &comment).await?;
+        issues::touch_for_comment(&mut tx, &comment).await?;
+        finish(tx, &act).await
+    }
+
+    async fn comment_cursor(&self, issue_id: Uuid) -> StoreResult<CommentCursor> {
+        Ok(issues::comment_cursor(conn(&mut self.conn().await?), issue_id).await?)
+    }
+
+    async fn list_activity(&self, filter: ActivityFilter) -> StoreResult<Vec<ActivityEntry>> {
+        Ok(activity::list(conn(&mut self.conn().await?), filter).await?)
+    }
+
+    async fn dashboard_counts(
+        &self,
+        company_id: Uuid,
+        stale_before: Timestamp,
+    ) -> StoreResult<DashboardCounts> {
+        let mut c = self.conn().await?;
+        let c = conn(&mut c);
+        let agents_by_status = issues::counts_by_status(c, "agents", company_id)
+            .await?
+            .into_iter()
+            .filter_map(|(s, n)| AgentStatus::parse(&s).map(|s| (s, n)))
+            .collect();
+        let issues_by_status = issues::counts_by_status(c, "issues", company_id)
+            .await?
+            .into_iter()
+            .filter_map(|(s, n)| IssueStatus::parse(&s).map(|s| (s, n)))
+            .collect();
+        let stale_in_progress = issues::stale_in_progress(c, company_id, stale_before).await?;
+        Ok(DashboardCounts {
+            agents_by_status,
+            issues_by_status,
+            stale_in_progress,
+        })
+    }
+
+    async fn inbox(&self, agent_id: Uuid) -> StoreResult<Vec<(Issue, Vec<Uuid>)>> {
+        Ok(issues::inbox(conn(&mut self.conn().await?), agent_id).await?)
+    }
+}

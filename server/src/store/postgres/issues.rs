@@ -1,0 +1,475 @@
+//! Issues, blockers and comments. The rules that must hold across several servers are single
+//! statements: the identifier comes from a counter row updated in the inserting transaction
+//! (its row lock serialises creators), the checkout and every PATCH are conditional UPDATEs.
+
+use paperclip_shared::*;
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::rows;
+use crate::store::{CheckoutWrite, CommentQuery, IssueDraft, IssueFilter, IssueWrite};
+
+type R<T> = Result<T, sqlx::Error>;
+
+const REF_COLUMNS: &str = "i.id, i.identifier, i.title, i.status, i.priority, i.assignee_agent_id, i.parent_id, i.project_id, i.goal_id";
+
+pub async fn create(c: &mut PgConnection, draft: &IssueDraft, blockers: &[Uuid]) -> R<Issue> {
+    let mut issue = draft.issue.clone();
+    let (number, prefix): (i64, String) = sqlx::query_as(
+        "UPDATE companies SET issue_counter = issue_counter + 1 WHERE id = $1
+         RETURNING issue_counter, issue_prefix",
+    )
+    .bind(issue.company_id)
+    .fetch_one(&mut *c)
+    .await?;
+    issue.issue_number = number;
+    issue.identifier = format!("{prefix}-{number}");
+    sqlx::query(
+        "INSERT INTO issues (id, company_id, project_id, goal_id, parent_id, title, description,
+            status, priority, assignee_agent_id, assignee_user_id, checkout_run_id, execution_run_id,
+            execution_agent_name_key, execution_locked_at, created_by_agent_id, created_by_user_id,
+            issue_number, identifier, request_depth, billing_code, idempotency_key, started_at,
+            completed_at, cancelled_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+            $19, $20, $21, $22, $23, $24, $25, $26, $27)",
+    )
+    .bind(issue.id)
+    .bind(issue.company_id)
+    .bind(issue.project_id)
+    .bind(issue.goal_id)
+    .bind(issue.parent_id)
+    .bind(&issue.title)
+    .bind(&issue.description)
+    .bind(issue.status.as_str())
+    .bind(issue.priority.as_str())
+    .bind(issue.assignee_agent_id)
+    .bind(&issue.assignee_user_id)
+    .bind(issue.checkout_run_id)
+    .bind(issue.execution_run_id)
+    .bind(&issue.execution_agent_name_key)
+    .bind(issue.execution_locked_at)
+    .bind(issue.created_by_agent_id)
+    .bind(&issue.created_by_user_id)
+    .bind(issue.issue_number)
+    .bind(&issue.identifier)
+    .bind(issue.request_depth)
+    .bind(&issue.billing_code)
+    .bind(&draft.idempotency_key)
+    .bind(issue.started_at)
+    .bind(issue.completed_at)
+    .bind(issue.cancelled_at)
+    .bind(issue.created_at)
+    .bind(issue.updated_at)
+    .execute(&mut *c)
+    .await?;
+    replace_blockers(c, issue.id, issue.company_id, blockers, issue.created_at).await?;
+    Ok(issue)
+}
+
+async fn replace_blockers(
+    c: &mut PgConnection,
+    issue_id: Uuid,
+    company_id: Uuid,
+    blockers: &[Uuid],
+    at: Timestamp,
+) -> R<()> {
+    sqlx::query("DELETE FROM issue_blockers WHERE issue_id = $1")
+        .bind(issue_id)
+        .execute(&mut *c)
+        .await?;
+    if blockers.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO issue_blockers (issue_id, blocker_issue_id, company_id, created_at)
+         SELECT $1, b, $3, $4 FROM UNNEST($2::uuid[]) AS b
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(issue_id)
+    .bind(blockers)
+    .bind(company_id)
+    .bind(at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_idempotency_key(
+    c: &mut PgConnection,
+    company: Uuid,
+    key: &str,
+) -> R<Option<Issue>> {
+    sqlx::query("SELECT * FROM issues WHERE company_id = $1 AND idempotency_key = $2")
+        .bind(company)
+        .bind(key)
+        .try_map(|r| rows::issue(&r))
+        .fetch_optional(&mut *c)
+        .await
+}
+
+pub async fn get(c: &mut PgConnection, id: Uuid) -> R<Option<Issue>> {
+    sqlx::query("SELECT * FROM issues WHERE id = $1")
+        .bind(id)
+        .try_map(|r| rows::issue(&r))
+        .fetch_optional(&mut *c)
+        .await
+}
+
+pub async fn get_by_identifier(c: &mut PgConnection, identifier: &str) -> R<Option<Issue>> {
+    sqlx::query("SELECT * FROM issues WHERE identifier = $1")
+        .bind(identifier)
+        .try_map(|r| rows::issue(&r))
+        .fetch_optional(&mut *c)
+        .await
+}
+
+fn push_filter(q: &mut QueryBuilder<Postgres>, f: &IssueFilter) {
+    q.push(" WHERE company_id = ").push_bind(f.company_id);
+    if !f.statuses.is_empty() {
+        let statuses: Vec<&str> = f.statuses.iter().map(|s| s.as_str()).collect();
+        q.push(" AND status = ANY(").push_bind(statuses).push(")");
+    }
+    if let Some(a) = f.assignee_agent_id {
+        q.push(" AND assignee_agent_id = ").push_bind(a);
+    }
+    if let Some(u) = &f.assignee_user_id {
+        q.push(" AND assignee_user_id = ").push_bind(u.clone());
+    }
+    if let Some(p) = f.project_id {
+        q.push(" AND project_id = ").push_bind(p);
+    }
+    if let Some(p) = f.parent_id {
+        q.push(" AND parent_id = ").push_bind(p);
+    }
+    if let Some(text) = &f.query {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        q.push(" AND (title ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR identifier ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR description ILIKE ")
+            .push_bind(pattern)
+            .push(")");
+    }
+}
+
+/// One page, newest first (the issue number is the creation order). While the company's
+/// numbers have no gap, an unfiltered page seeks by number instead of stepping over `offset`.
+pub async fn list(c: &mut PgConnection, f: &IssueFilter) -> R<Vec<Issue>> {
+    if let Some(top) = dense_top(c, f).await? {
+        return sqlx::query(
+            "SELECT * FROM issues WHERE company_id = $1 AND issue_number <= $2
+             ORDER BY issue_number DESC LIMIT $3",
+        )
+        .bind(f.company_id)
+        .bind(top - f.offset)
+        .bind(f.limit)
+        .try_map(|r| rows::issue(&r))
+        .fetch_all(&mut *c)
+        .await;
+    }
+    let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM issues");
+    push_filter(&mut q, f);
+    q.push(" ORDER BY issue_number DESC LIMIT ")
+        .push_bind(f.limit)
+        .push(" OFFSET ")
+        .push_bind(f.offset);
+    q.build()
+        .try_map(|r| rows::issue(&r))
+        .fetch_all(&mut *c)
+        .await
+}
+
+async fn dense_top(c: &mut PgConnection, f: &IssueFilter) -> R<Option<i64>> {
+    let unfiltered = f.statuses.is_empty()
+        && f.assignee_agent_id.is_none()
+        && f.assignee_user_id.is_none()
+        && f.project_id.is_none()
+        && f.parent_id.is_none()
+        && f.query.is_none();
+    if !unfiltered {
+        return Ok(None);
+    }
+    let counts: Option<(i64, i64)> =
+        sqlx::query_as("SELECT issue_counter, issue_count FROM companies WHERE id = $1")
+            .bind(f.company_id)
+            .fetch_optional(&mut *c)
+            .await?;
+    Ok(counts.and_then(|(counter, count)| (counter == count).then_some(counter)))
+}
+
+pub async fn update(c: &mut PgConnection, w: &IssueWrite) -> R<bool> {
+    let i = &w.issue;
+    let done = sqlx::query(
+        "UPDATE issues SET project_id = $3, goal_id = $4, parent_id = $5, title = $6,
+            description = $7, status = $8, priority = $9, assignee_agent_id = $10,
+            assignee_user_id = $11, checkout_run_id = $12, execution_run_id = $13,
+            execution_agent_name_key = $14, execution_locked_at = $15, billing_code = $16,
+            started_at = $17, completed_at = $18, cancelled_at = $19, updated_at = $20
+         WHERE id = $1 AND updated_at = $2",
+    )
+    .bind(i.id)
+    .bind(w.expected_updated_at)
+    .bind(i.project_id)
+    .bind(i.goal_id)
+    .bind(i.parent_id)
+    .bind(&i.title)
+    .bind(&i.description)
+    .bind(i.status.as_str())
+    .bind(i.priority.as_str())
+    .bind(i.assignee_agent_id)
+    .bind(&i.assignee_user_id)
+    .bind(i.checkout_run_id)
+    .bind(i.execution_run_id)
+    .bind(&i.execution_agent_name_key)
+    .bind(i.execution_locked_at)
+    .bind(&i.billing_code)
+    .bind(i.started_at)
+    .bind(i.completed_at)
+    .bind(i.cancelled_at)
+    .bind(i.updated_at)
+    .execute(&mut *c)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    if let Some(blockers) = &w.blockers {
+        replace_blockers(c, i.id, i.company_id, blockers, i.updated_at).await?;
+    }
+    if let Some(comment) = &w.comment {
+        insert_comment(c, comment).await?;
+    }
+    Ok(true)
+}
+
+/// One conditional UPDATE: the issue moves to `in_progress` for this agent only if its status
+/// is expected, nobody else holds it, and no blocker is unresolved. Concurrent checkouts of one
+/// row queue on its lock and re-check the conditions, so exactly one wins.
+pub async fn checkout(c: &mut PgConnection, w: &CheckoutWrite) -> R<bool> {
+    let expected: Vec<&str> = w.expected_statuses.iter().map(|s| s.as_str()).collect();
+    let done = sqlx::query(
+        "UPDATE issues SET status = 'in_progress', assignee_agent_id = $1, assignee_user_id = NULL,
+            checkout_run_id = $2, execution_run_id = $2, execution_locked_at = $3,
+            started_at = COALESCE(started_at, $3), completed_at = NULL, cancelled_at = NULL,
+            updated_at = $3
+         WHERE id = $4
+           AND (assignee_agent_id IS NULL OR assignee_agent_id = $1)
+           AND (status = ANY($5) OR (status = 'in_progress' AND assignee_agent_id = $1))
+           AND NOT EXISTS (SELECT 1 FROM issue_blockers b JOIN issues bi ON bi.id = b.blocker_issue_id
+                           WHERE b.issue_id = issues.id AND bi.status NOT IN ('done', 'cancelled'))",
+    )
+    .bind(w.agent_id)
+    .bind(w.run_id)
+    .bind(w.now)
+    .bind(w.issue_id)
+    .bind(expected)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn refs(c: &mut PgConnection, ids: &[Uuid]) -> R<Vec<IssueRef>> {
+    let found: Vec<IssueRef> = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {REF_COLUMNS} FROM issues i WHERE i.id = ANY($1)"
+    )))
+    .bind(ids)
+    .try_map(|r| rows::issue_ref(&r))
+    .fetch_all(&mut *c)
+    .await?;
+    // In the order asked for.
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.iter().find(|r| r.id == *id).cloned())
+        .collect())
+}
+
+/// Parents from the nearest up; stops at 100 levels or a repeated id, so bad data cannot loop.
+pub async fn ancestors(c: &mut PgConnection, parent_id: Option<Uuid>) -> R<Vec<IssueRef>> {
+    let Some(parent) = parent_id else {
+        return Ok(Vec::new());
+    };
+    let chain: Vec<IssueRef> = sqlx::query(AssertSqlSafe(format!(
+        "WITH RECURSIVE chain(id, depth, path) AS (
+            SELECT $1::uuid, 1, ARRAY[$1::uuid]
+            UNION ALL
+            SELECT p.parent_id, chain.depth + 1, chain.path || p.parent_id
+            FROM chain JOIN issues p ON p.id = chain.id
+            WHERE p.parent_id IS NOT NULL AND chain.depth < 100
+              AND NOT (p.parent_id = ANY(chain.path)))
+         SELECT {REF_COLUMNS} FROM chain JOIN issues i ON i.id = chain.id ORDER BY chain.depth"
+    )))
+    .bind(parent)
+    .try_map(|r| rows::issue_ref(&r))
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(chain)
+}
+
+pub async fn blockers_of(c: &mut PgConnection, issue_id: Uuid) -> R<Vec<IssueRef>> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {REF_COLUMNS} FROM issue_blockers b JOIN issues i ON i.id = b.blocker_issue_id
+         WHERE b.issue_id = $1 ORDER BY i.issue_number"
+    )))
+    .bind(issue_id)
+    .try_map(|r| rows::issue_ref(&r))
+    .fetch_all(&mut *c)
+    .await
+}
+
+pub async fn blocked_by(c: &mut PgConnection, issue_id: Uuid) -> R<Vec<IssueRef>> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {REF_COLUMNS} FROM issue_blockers b JOIN issues i ON i.id = b.issue_id
+         WHERE b.blocker_issue_id = $1 ORDER BY i.issue_number"
+    )))
+    .bind(issue_id)
+    .try_map(|r| rows::issue_ref(&r))
+    .fetch_all(&mut *c)
+    .await
+}
+
+pub async fn blocker_edges(c: &mut PgConnection, company_id: Uuid) -> R<Vec<(Uuid, Uuid)>> {
+    sqlx::query_as("SELECT issue_id, blocker_issue_id FROM issue_blockers WHERE company_id = $1")
+        .bind(company_id)
+        .fetch_all(&mut *c)
+        .await
+}
+
+pub async fn insert_comment(c: &mut PgConnection, m: &IssueComment) -> R<()> {
+    sqlx::query(
+        "INSERT INTO issue_comments (id, company_id, issue_id, author_agent_id, author_user_id, body,
+            created_by_run_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(m.id)
+    .bind(m.company_id)
+    .bind(m.issue_id)
+    .bind(m.author_agent_id)
+    .bind(&m.author_user_id)
+    .bind(&m.body)
+    .bind(m.created_by_run_id)
+    .bind(m.created_at)
+    .bind(m.updated_at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// A comment moves its issue's `updated_at` forward (never back).
+pub async fn touch_for_comment(c: &mut PgConnection, m: &IssueComment) -> R<()> {
+    sqlx::query("UPDATE issues SET updated_at = $2 WHERE id = $1 AND updated_at < $2")
+        .bind(m.issue_id)
+        .bind(m.created_at)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn list_comments(c: &mut PgConnection, q: &CommentQuery) -> R<Vec<IssueComment>> {
+    let order = if q.ascending { "ASC" } else { "DESC" };
+    let (after_ts, after_id) = match q.after {
+        Some((t, i)) => (Some(t), Some(i)),
+        None => (None, None),
+    };
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT * FROM issue_comments WHERE issue_id = $1
+           AND ($2::timestamptz IS NULL OR created_at > $2 OR (created_at = $2 AND id > $3))
+         ORDER BY created_at {order}, id {order} LIMIT $4"
+    )))
+    .bind(q.issue_id)
+    .bind(after_ts)
+    .bind(after_id)
+    .bind(q.limit)
+    .try_map(|r| rows::comment(&r))
+    .fetch_all(&mut *c)
+    .await
+}
+
+pub async fn get_comment(c: &mut PgConnection, id: Uuid) -> R<Option<IssueComment>> {
+    sqlx::query("SELECT * FROM issue_comments WHERE id = $1")
+        .bind(id)
+        .try_map(|r| rows::comment(&r))
+        .fetch_optional(&mut *c)
+        .await
+}
+
+pub async fn comment_cursor(c: &mut PgConnection, issue_id: Uuid) -> R<CommentCursor> {
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM issue_comments WHERE issue_id = $1")
+        .bind(issue_id)
+        .fetch_one(&mut *c)
+        .await?;
+    let latest: Option<(Uuid, Timestamp)> = sqlx::query_as(
+        "SELECT id, created_at FROM issue_comments WHERE issue_id = $1
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(issue_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(CommentCursor {
+        total_comments: total,
+        latest_comment_id: latest.map(|l| l.0),
+        latest_comment_at: latest.map(|l| l.1),
+    })
+}
+
+pub async fn inbox(c: &mut PgConnection, agent_id: Uuid) -> R<Vec<(Issue, Vec<Uuid>)>> {
+    let issues: Vec<Issue> = sqlx::query(
+        "SELECT * FROM issues
+         WHERE assignee_agent_id = $1 AND status IN ('todo', 'in_progress', 'blocked')
+         ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
+                  updated_at DESC",
+    )
+    .bind(agent_id)
+    .try_map(|r| rows::issue(&r))
+    .fetch_all(&mut *c)
+    .await?;
+    let ids: Vec<Uuid> = issues.iter().map(|i| i.id).collect();
+    let edges: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT b.issue_id, b.blocker_issue_id FROM issue_blockers b
+         JOIN issues bi ON bi.id = b.blocker_issue_id
+         WHERE b.issue_id = ANY($1) AND bi.status NOT IN ('done', 'cancelled')",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(issues
+        .into_iter()
+        .map(|issue| {
+            let open = edges
+                .iter()
+                .filter(|(i, _)| *i == issue.id)
+                .map(|(_, b)| *b)
+                .collect();
+            (issue, open)
+        })
+        .collect())
+}
+
+pub async fn counts_by_status(
+    c: &mut PgConnection,
+    table: &str,
+    company_id: Uuid,
+) -> R<Vec<(String, i64)>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT status, COUNT(*) FROM {table} WHERE company_id = $1 GROUP BY status"
+    )))
+    .bind(company_id)
+    .fetch_all(&mut *c)
+    .await
+}
+
+pub async fn stale_in_progress(
+    c: &mut PgConnection,
+    company_id: Uuid,
+    before: Timestamp,
+) -> R<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM issues WHERE company_id = $1 AND status = 'in_progress' AND updated_at < $2",
+    )
+    .bind(company_id)
+    .bind(before)
+    .fetch_one(&mut *c)
+    .await
+}

@@ -1,0 +1,71 @@
+//! The PostgreSQL backend (15 or newer): sqlx `PgPool`, rustls, schema from
+//! `migrations/postgres/`. Several servers may share one database: every rule that must hold
+//! across them is a single conditional statement or a row lock in one transaction, and work
+//! that must happen once takes the leader lock (`leader.rs`).
+
+mod activity;
+mod agents;
+mod companies;
+mod connect;
+mod impl_store;
+mod issues;
+pub mod leader;
+mod rows;
+
+use sqlx::PgPool;
+
+pub use connect::{PgTarget, parse_url, schema_version};
+
+use super::{StoreError, StoreResult};
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    target: PgTarget,
+}
+
+impl PgStore {
+    /// Connects (retrying with backoff while the server is unreachable, up to `wait`), applies
+    /// pending migrations and refuses a schema newer than this binary.
+    pub async fn open(target: PgTarget, wait: std::time::Duration) -> StoreResult<Self> {
+        let pool = connect::connect_with_retry(&target, wait).await?;
+        connect::migrate(&pool).await?;
+        Ok(PgStore { pool, target })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn target(&self) -> &PgTarget {
+        &self.target
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        map_err(err)
+    }
+}
+
+pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("23503") => StoreError::MissingReference,
+            Some("23505") => StoreError::Conflict(
+                db.constraint()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| db.message().to_string()),
+            ),
+            // Serialization failure, deadlock, too many connections, admin shutdown.
+            Some("40001" | "40P01" | "53300" | "57P01") => {
+                StoreError::Unavailable(db.message().to_string())
+            }
+            _ => StoreError::Internal(db.message().to_string()),
+        },
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(err.to_string())
+        }
+        _ => StoreError::Internal(err.to_string()),
+    }
+}

@@ -1,0 +1,184 @@
+//! PostgreSQL rows into our types. Columns are read by name (sqlx keeps a name index per
+//! statement); wire enums are stored as text and parsed here.
+
+use paperclip_shared::*;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use crate::store::AgentKeyRecord;
+
+type R<T> = Result<T, sqlx::Error>;
+
+fn enumeration<E>(row: &PgRow, col: &str, parse: fn(&str) -> Option<E>) -> R<E> {
+    let text: &str = row.try_get(col)?;
+    parse(text).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: col.to_string(),
+        source: format!("unknown value {text:?} in column {col}").into(),
+    })
+}
+
+pub fn company(r: &PgRow) -> R<Company> {
+    Ok(Company {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        status: enumeration(r, "status", CompanyStatus::parse)?,
+        issue_prefix: r.try_get("issue_prefix")?,
+        issue_counter: r.try_get("issue_counter")?,
+        budget_monthly_cents: r.try_get("budget_monthly_cents")?,
+        spent_monthly_cents: r.try_get("spent_monthly_cents")?,
+        require_board_approval_for_new_agents: r
+            .try_get("require_board_approval_for_new_agents")?,
+        brand_color: r.try_get("brand_color")?,
+        archived_at: r.try_get("archived_at")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub fn goal(r: &PgRow) -> R<Goal> {
+    Ok(Goal {
+        id: r.try_get("id")?,
+        company_id: r.try_get("company_id")?,
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
+        level: enumeration(r, "level", GoalLevel::parse)?,
+        status: enumeration(r, "status", GoalStatus::parse)?,
+        parent_id: r.try_get("parent_id")?,
+        owner_agent_id: r.try_get("owner_agent_id")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub fn project(r: &PgRow) -> R<Project> {
+    Ok(Project {
+        id: r.try_get("id")?,
+        company_id: r.try_get("company_id")?,
+        goal_id: r.try_get("goal_id")?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        status: enumeration(r, "status", ProjectStatus::parse)?,
+        lead_agent_id: r.try_get("lead_agent_id")?,
+        target_date: r.try_get("target_date")?,
+        color: r.try_get("color")?,
+        env: r.try_get("env")?,
+        archived_at: r.try_get("archived_at")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub fn agent(r: &PgRow) -> R<Agent> {
+    Ok(Agent {
+        id: r.try_get("id")?,
+        company_id: r.try_get("company_id")?,
+        name: r.try_get("name")?,
+        role: enumeration(r, "role", AgentRole::parse)?,
+        title: r.try_get("title")?,
+        icon: r.try_get("icon")?,
+        status: enumeration(r, "status", AgentStatus::parse)?,
+        reports_to: r.try_get("reports_to")?,
+        capabilities: r.try_get("capabilities")?,
+        adapter_type: r.try_get("adapter_type")?,
+        adapter_config: r.try_get("adapter_config")?,
+        runtime_config: r.try_get("runtime_config")?,
+        budget_monthly_cents: r.try_get("budget_monthly_cents")?,
+        spent_monthly_cents: r.try_get("spent_monthly_cents")?,
+        pause_reason: r.try_get("pause_reason")?,
+        paused_at: r.try_get("paused_at")?,
+        permissions: r.try_get("permissions")?,
+        last_heartbeat_at: r.try_get("last_heartbeat_at")?,
+        metadata: r.try_get("metadata")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub fn agent_key(r: &PgRow) -> R<AgentKeyRecord> {
+    Ok(AgentKeyRecord {
+        id: r.try_get("id")?,
+        agent_id: r.try_get("agent_id")?,
+        company_id: r.try_get("company_id")?,
+        name: r.try_get("name")?,
+        key_hash: r.try_get("key_hash")?,
+        last_used_at: r.try_get("last_used_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+pub fn issue(r: &PgRow) -> R<Issue> {
+    Ok(Issue {
+        id: r.try_get("id")?,
+        company_id: r.try_get("company_id")?,
+        project_id: r.try_get("project_id")?,
+        goal_id: r.try_get("goal_id")?,
+        parent_id: r.try_get("parent_id")?,
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
+        status: enumeration(r, "status", IssueStatus::parse)?,
+        priority: enumeration(r, "priority", IssuePriority::parse)?,
+        assignee_agent_id: r.try_get("assignee_agent_id")?,
+        assignee_user_id: r.try_get("assignee_user_id")?,
+        checkout_run_id: r.try_get("checkout_run_id")?,
+        execution_run_id: r.try_get("execution_run_id")?,
+        execution_agent_name_key: r.try_get("execution_agent_name_key")?,
+        execution_locked_at: r.try_get("execution_locked_at")?,
+        created_by_agent_id: r.try_get("created_by_agent_id")?,
+        created_by_user_id: r.try_get("created_by_user_id")?,
+        issue_number: r.try_get("issue_number")?,
+        identifier: r.try_get("identifier")?,
+        request_depth: r.try_get("request_depth")?,
+        billing_code: r.try_get("billing_code")?,
+        started_at: r.try_get("started_at")?,
+        completed_at: r.try_get("completed_at")?,
+        cancelled_at: r.try_get("cancelled_at")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub fn issue_ref(r: &PgRow) -> R<IssueRef> {
+    Ok(IssueRef {
+        id: r.try_get("id")?,
+        identifier: r.try_get("identifier")?,
+        title: r.try_get("title")?,
+        status: enumeration(r, "status", IssueStatus::parse)?,
+        priority: enumeration(r, "priority", IssuePriority::parse)?,
+        assignee_agent_id: r.try_get("assignee_agent_id")?,
+        parent_id: r.try_get("parent_id")?,
+        project_id: r.try_get("project_id")?,
+        goal_id: r.try_get("goal_id")?,
+    })
+}
+
+pub fn comment(r: &PgRow) -> R<IssueComment> {
+    Ok(IssueComment {
+        id: r.try_get("id")?,
+        company_id: r.try_get("company_id")?,
+        issue_id: r.try_get("issue_id")?,
+        author_agent_id: r.try_get("author_agent_id")?,
+        author_user_id: r.try_get("author_user_id")?,
+        body: r.try_get("body")?,
+        created_by_run_id: r.try_get("created_by_run_id")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub fn activity(r: &PgRow) -> R<ActivityEntry> {
+    Ok(ActivityEntry {
+        id: r.try_get("id")?,
+        company_id: r.try_get("company_id")?,
+        actor_type: enumeration(r, "actor_type", ActorType::parse)?,
+        actor_id: r.try_get("actor_id")?,
+        action: r.try_get("action")?,
+        entity_type: r.try_get("entity_type")?,
+        entity_id: r.try_get("entity_id")?,
+        agent_id: r.try_get("agent_id")?,
+        run_id: r.try_get("run_id")?,
+        details: r.try_get("details")?,
+        created_at: r.try_get("created_at")?,
+    })
+}

@@ -1,0 +1,16 @@
+//! The HTTP suite of `main.rs`, the same test code, on PostgreSQL: every `test_server!()` gets
+//! a fresh database on the server named by `PAPERCLIP_TEST_DATABASE_URL`, dropped afterwards.
+//! Without that variable every test returns early and the suite says it was skipped (on CI,
+//! with `CI=true`, that is a failure). `replicas.rs` adds what only PostgreSQL can do: several
+//! servers on one database.
+
+/// The database this test binary's servers use.
+pub const BACKEND: common::Backend = common::Backend::Postgres;
+
+#[macro_use]
+mod common;
+
+mod agents;
+mod companies;
+mod issues;
+mod skill_agent;
