@@ -27,7 +27,7 @@ pub enum StartError {
     AlreadyRunning { home: String, owner: String },
     #[error("cannot prepare the instance folder {path}: {message}")]
     Instance { path: String, message: String },
-    #[error("database: {0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot listen on {addr}: {message}")]
     Bind { addr: String, message: String },

@@ -134,3 +134,44 @@ fn onboard_writes_a_config_that_run_accepts() {
     let (ok, text) = output(paperclip(tmp.path()).arg("--version"));
     assert!(ok && text.contains("paperclip"), "{text}");
 }
+
+#[test]
+fn an_unreachable_postgres_is_retried_then_named_without_its_password() {
+    let home = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (ok, out) = output(
+        paperclip(home.path())
+            .args(["run", "--port", "0"])
+            .env(
+                "DATABASE_URL",
+                "postgres://paperclip:hunter2secret@127.0.0.1:1/acme",
+            )
+            .env("PAPERCLIP_DB_CONNECT_WAIT_SEC", "2"),
+    );
+    assert!(!ok, "{out}");
+    assert!(out.contains("127.0.0.1:1") && out.contains("acme"), "{out}");
+    assert!(out.contains("retrying"), "the wait is visible: {out}");
+    assert!(!out.contains("hunter2secret"), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn a_database_url_with_a_bad_scheme_or_option_is_refused_by_name() {
+    let home = tempfile::tempdir().unwrap();
+    for (url, says) in [
+        ("mysql://u:pw@h/db", "the URL must start with postgres://"),
+        (
+            "postgres://u:topsecret@127.0.0.1/db?prepare=sometimes",
+            "prepare must be true or false",
+        ),
+    ] {
+        let (ok, out) = output(
+            paperclip(home.path())
+                .args(["run", "--port", "0"])
+                .env("DATABASE_URL", url),
+        );
+        assert!(!ok, "{url}: {out}");
+        assert!(out.contains(says), "{url}: {out}");
+        assert!(!out.contains("topsecret"), "{out}");
+    }
+}

@@ -144,13 +144,40 @@ impl TestServer {
         Some(s)
     }
 
-    /// Another server on the same home and database (a second replica, or a second
-    /// `paperclip run` on one home).
+    /// Another server on the same database with its own home: a second replica.
     #[allow(dead_code)]
-    pub async fn sibling(&self) -> TestServer {
-        let mut s = Self::launch(&self.home, self.db.clone()).await;
-        s._tmp = self._tmp.clone();
+    pub async fn replica(&self) -> TestServer {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut s = Self::launch(tmp.path(), self.db.clone()).await;
+        s._tmp = Some(Arc::new(tmp));
         s
+    }
+
+    /// The PostgreSQL URL of this server's database (None on SQLite).
+    #[allow(dead_code)]
+    pub fn database_url(&self) -> Option<String> {
+        self.db.as_ref().map(|d| d.url.clone())
+    }
+
+    /// Stops this server, runs `before` on its home and database URL, and tries to start
+    /// again on them; the error is the start-up failure's message.
+    #[allow(dead_code)]
+    pub async fn restart_after(
+        mut self,
+        before: impl AsyncFnOnce(&Path, Option<&str>),
+    ) -> Result<TestServer, String> {
+        let tmp = self._tmp.take();
+        let db = self.db.take();
+        let home = self.home.clone();
+        self.stop().await;
+        before(&home, db.as_ref().map(|d| d.url.as_str())).await;
+        let bound = Server::bind(config_for(&home, db.as_deref()))
+            .await
+            .map_err(|e| e.to_string())?;
+        drop(bound);
+        let mut s = Self::launch(&home, db).await;
+        s._tmp = tmp;
+        Ok(s)
     }
 
     /// Stops this server and starts a new one on the same home and database.

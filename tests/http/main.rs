@@ -12,4 +12,5 @@ mod agents;
 mod cli;
 mod companies;
 mod issues;
+mod schema;
 mod skill_agent;

@@ -13,4 +13,6 @@ mod common;
 mod agents;
 mod companies;
 mod issues;
+mod replicas;
+mod schema;
 mod skill_agent;

@@ -4,8 +4,8 @@
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::store::migrations;
 use crate::store::{StoreError, StoreResult};
@@ -138,31 +138,43 @@ fn without_password(message: &str, url: &url::Url) -> String {
 
 /// Opens the pool. While the server is unreachable (refused, timed out, starting up) it retries
 /// with backoff until `wait` has passed; a wrong password or a missing database fails at once.
+/// Each attempt is one plain connection, so the error is the real one ("connection refused"),
+/// not the pool's "timed out".
 pub async fn connect_with_retry(target: &PgTarget, wait: Duration) -> StoreResult<PgPool> {
     let started = Instant::now();
     let mut delay = Duration::from_millis(250);
     let mut attempt = 1;
+    let place = format!(
+        "PostgreSQL at {}:{} (database {:?}, user {:?})",
+        target.host, target.port, target.database, target.user
+    );
     loop {
-        let result = PgPoolOptions::new()
-            .max_connections(target.max_connections)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(target.options.clone())
-            .await;
-        let err = match result {
-            Ok(pool) => return Ok(pool),
-            Err(err) => err,
-        };
-        let place = format!(
-            "PostgreSQL at {}:{} (database {:?}, user {:?})",
-            target.host, target.port, target.database, target.user
-        );
-        if let Some(reason) = fatal_reason(&err) {
-            return Err(StoreError::Unavailable(format!("{place}: {reason}")));
-        }
+        let per_attempt = wait
+            .saturating_sub(started.elapsed())
+            .clamp(Duration::from_secs(1), Duration::from_secs(10));
+        let err =
+            match tokio::time::timeout(per_attempt, PgConnection::connect_with(&target.options))
+                .await
+            {
+                Ok(Ok(probe)) => {
+                    let _ = probe.close().await;
+                    return Ok(PgPoolOptions::new()
+                        .max_connections(target.max_connections)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_with(target.options.clone())
+                        .await?);
+                }
+                Ok(Err(err)) => match fatal_reason(&err) {
+                    Some(reason) => {
+                        return Err(StoreError::Unavailable(format!("{place}: {reason}")));
+                    }
+                    None => err.to_string(),
+                },
+                Err(_) => format!("no answer within {:.0} s", per_attempt.as_secs_f64()),
+            };
         if started.elapsed() + delay > wait {
             return Err(StoreError::Unavailable(format!(
-                "{place} did not answer after {:.0} s ({attempt} attempts): {err}",
+                "{place} did not answer after {:.1} s ({attempt} attempts): {err}",
                 started.elapsed().as_secs_f64()
             )));
         }

@@ -1,0 +1,122 @@
+//! Several servers on one PostgreSQL database (in the PostgreSQL suite only): the rules that
+//! must hold across replicas, and the leader lock.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use paperclip_server::store::postgres::leader::LeaderLock;
+use paperclip_server::store::postgres::parse_url;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_checkouts_across_two_replicas_have_one_winner() {
+    let a = test_server!();
+    let b = a.replica().await;
+    let c = a.company("Race").await;
+    let issue = a.issue(&c, json!({"title": "Contested"})).await;
+    let id = issue["id"].as_str().unwrap().to_string();
+    let mut agents = Vec::new();
+    for n in 0..20 {
+        let agent = a.agent(&c, &format!("Racer {n}"), None).await;
+        let token = b.key(&agent).await;
+        agents.push((agent, token));
+    }
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let mut tasks = Vec::new();
+    for (n, (agent, token)) in agents.into_iter().enumerate() {
+        let server = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"agentId": agent, "expectedStatuses": ["backlog", "todo"]});
+            let path = format!("/issues/{id}/checkout");
+            server
+                .call(Method::POST, &path, Some(&token), Some(body))
+                .await
+        }));
+    }
+    let (mut ok, mut conflicts) = (0, 0);
+    for t in tasks {
+        let (st, body) = t.await.unwrap();
+        match st {
+            StatusCode::OK => ok += 1,
+            StatusCode::CONFLICT => {
+                assert_eq!(body["code"], "checkout_conflict");
+                conflicts += 1;
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!((ok, conflicts), (1, 19));
+    // Both replicas see the one holder.
+    let (_, seen_a) = a.get(&format!("/issues/{id}")).await;
+    let (_, seen_b) = b.get(&format!("/issues/{id}")).await;
+    assert_eq!(seen_a["status"], "in_progress");
+    assert_eq!(seen_a["assigneeAgentId"], seen_b["assigneeAgentId"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_creations_across_two_replicas_never_repeat_an_identifier() {
+    let a = test_server!();
+    let b = a.replica().await;
+    let c = a.company("Counter").await;
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let mut tasks = Vec::new();
+    for n in 0..200 {
+        let server = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let (st, issue) = server
+                .post(
+                    &format!("/companies/{c}/issues"),
+                    json!({"title": format!("n{n}")}),
+                )
+                .await;
+            assert_eq!(st, StatusCode::CREATED, "{issue}");
+            issue["issueNumber"].as_i64().unwrap()
+        }));
+    }
+    let mut numbers = HashSet::new();
+    for t in tasks {
+        assert!(numbers.insert(t.await.unwrap()), "a number was given twice");
+    }
+    assert_eq!(numbers, (1..=200).collect::<HashSet<i64>>());
+    let (_, company) = b.get(&format!("/companies/{c}")).await;
+    assert_eq!(company["issueCounter"], 200);
+}
+
+#[tokio::test]
+async fn the_leader_lock_has_one_holder_and_passes_on_when_it_dies() {
+    let s = test_server!();
+    let target = parse_url(&s.database_url().unwrap()).unwrap();
+    let mut first = LeaderLock::new("heartbeat-scheduler");
+    let mut second = LeaderLock::new("heartbeat-scheduler");
+    let mut other_work = LeaderLock::new("backups");
+    assert!(first.try_acquire(&target).await.unwrap());
+    assert!(
+        first.try_acquire(&target).await.unwrap(),
+        "a holder keeps it"
+    );
+    assert!(!second.try_acquire(&target).await.unwrap());
+    assert!(
+        other_work.try_acquire(&target).await.unwrap(),
+        "names are separate"
+    );
+
+    first.release().await.unwrap();
+    assert!(second.try_acquire(&target).await.unwrap());
+
+    // The holder "dies": its connection goes away without unlocking.
+    drop(second);
+    let mut third = LeaderLock::new("heartbeat-scheduler");
+    let mut taken = false;
+    for _ in 0..50 {
+        if third.try_acquire(&target).await.unwrap() {
+            taken = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(taken, "the lock of a dead holder is freed");
+}
