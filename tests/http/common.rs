@@ -153,6 +153,12 @@ impl TestServer {
         s
     }
 
+    /// This server's PostgreSQL database, kept alive as long as the handle is (None on SQLite).
+    #[allow(dead_code)]
+    pub fn database(&self) -> Option<Arc<TestDb>> {
+        self.db.clone()
+    }
+
     /// The PostgreSQL URL of this server's database (None on SQLite).
     #[allow(dead_code)]
     pub fn database_url(&self) -> Option<String> {
@@ -192,7 +198,8 @@ impl TestServer {
         s
     }
 
-    async fn launch(home: &Path, db: Option<Arc<TestDb>>) -> TestServer {
+    /// A server on `home` with `db` (None: the SQLite file under the home).
+    pub async fn launch(home: &Path, db: Option<Arc<TestDb>>) -> TestServer {
         let bound = Server::bind(config_for(home, db.as_deref()))
             .await
             .expect("server binds");

@@ -12,6 +12,7 @@ mod common;
 
 mod agents;
 mod companies;
+mod copy;
 mod issues;
 mod replicas;
 mod schema;

@@ -1,5 +1,6 @@
 //! The `paperclip` command: clap definitions and what each command does.
 
+mod db;
 mod onboard;
 mod run;
 
@@ -46,6 +47,48 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Look at, upgrade or move the instance's database (SQLite or PostgreSQL)
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Show which database the instance uses, its schema version and its row counts
+    Status {
+        /// Look at this database instead of the configured one (postgres://… or a SQLite path)
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Apply pending schema migrations and exit (`paperclip run` also does this at start)
+    Migrate {
+        /// Migrate this database instead of the configured one (postgres://… or a SQLite path)
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Copy every table from one database to another, e.g. a desktop's SQLite into a server's
+    /// PostgreSQL
+    #[command(
+        long_about = "Copy every table of an instance from one database to another, in \
+        dependency order, inside one transaction on the target. The target is created and migrated \
+        if needed; a target that already holds data is refused unless --force (which replaces it). \
+        Progress is shown per table, and row counts and a checksum per table are verified before \
+        the target commits: an interrupted or failed copy leaves the target unchanged.\n\n\
+        Stop the servers using either database first. Company secrets are copied as ciphertext: \
+        the target's server needs the same secrets master key.\n\n\
+        Example: paperclip db copy --to postgres://paperclip:…@db.example:5432/paperclip"
+    )]
+    Copy {
+        /// Source: postgres://… or a SQLite file path (default: this instance's database)
+        #[arg(long)]
+        from: Option<String>,
+        /// Target: postgres://… (the database must exist) or a SQLite file path (created)
+        #[arg(long)]
+        to: String,
+        /// Replace whatever the target already holds
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -55,6 +98,9 @@ pub fn main() -> ExitCode {
             run::run(crate::config::Overrides { bind, host, port })
         }
         Command::Onboard { yes, force } => onboard::onboard(yes, force),
+        Command::Db(DbCommand::Status { url }) => db::status(url),
+        Command::Db(DbCommand::Migrate { url }) => db::migrate(url),
+        Command::Db(DbCommand::Copy { from, to, force }) => db::copy(from, to, force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Persistence: the `Store` trait the domain talks to, and its backends. The store holds no
 //! rules: the domain decides what to write; the store writes it atomically, activity included.
 
+pub mod copy;
 mod error;
 pub mod migrations;
 pub mod postgres;

@@ -14,7 +14,7 @@ mod rows;
 
 use sqlx::PgPool;
 
-pub use connect::{PgTarget, parse_url, schema_version};
+pub use connect::{PgTarget, connect_with_retry, migrate, parse_url, schema_version};
 
 use super::{StoreError, StoreResult};
 

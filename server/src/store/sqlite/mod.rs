@@ -4,7 +4,7 @@
 
 mod activity;
 mod agents;
-mod codec;
+pub(crate) mod codec;
 mod companies;
 mod impl_store;
 mod issues;
@@ -143,7 +143,7 @@ pub(crate) fn map_err(err: rusqlite::Error) -> StoreError {
 }
 
 /// Applies pending migrations; a database newer than this binary is refused, untouched.
-fn apply_migrations(conn: &mut Connection) -> StoreResult<()> {
+pub(crate) fn apply_migrations(conn: &mut Connection) -> StoreResult<()> {
     use rusqlite_migration::{Error, MigrationDefinitionError};
     match migrations::sqlite().to_latest(conn) {
         Ok(()) => Ok(()),

@@ -1,0 +1,157 @@
+//! `paperclip db status | migrate | copy`: look at, upgrade, and move an instance's database.
+
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+use crate::config::{Config, DatabaseConfig, Overrides};
+use crate::store::copy::tables::TABLES;
+use crate::store::copy::{self, Location};
+use crate::store::postgres::{
+    connect_with_retry, migrate as pg_migrate, schema_version as pg_version,
+};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{migrations, sqlite};
+
+/// The database named by `--url`, or the instance's configured one.
+fn location(url: Option<&str>) -> anyhow::Result<Location> {
+    if let Some(url) = url {
+        return Ok(Location::parse(url)?);
+    }
+    let config = Config::load(&Overrides::default())?;
+    Ok(match config.database {
+        DatabaseConfig::Sqlite(path) => Location::Sqlite(path),
+        DatabaseConfig::Postgres { target, .. } => Location::Postgres(target),
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+pub fn status(url: Option<String>) -> anyhow::Result<()> {
+    let at = location(url.as_deref())?;
+    println!("database: {}", at.describe());
+    let latest = migrations::latest();
+    let (version, counts) = match &at {
+        Location::Sqlite(path) => {
+            if !path.is_file() {
+                println!(
+                    "schema:   none yet (the file does not exist; `paperclip run` or `paperclip db migrate` creates it)"
+                );
+                return Ok(());
+            }
+            let conn = rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )?;
+            let version = sqlite::schema_version(&conn)?;
+            let mut counts = Vec::new();
+            if version > 0 {
+                for t in TABLES {
+                    let n: i64 =
+                        conn.query_row(&format!("SELECT COUNT(*) FROM {}", t.name), [], |r| {
+                            r.get(0)
+                        })?;
+                    counts.push((t.name, n));
+                }
+            }
+            (version, counts)
+        }
+        Location::Postgres(target) => runtime()?.block_on(async {
+            let pool = connect_with_retry(target, std::time::Duration::from_secs(10)).await?;
+            let version = pg_version(&pool).await?;
+            let mut counts = Vec::new();
+            if version > 0 {
+                for t in TABLES {
+                    let sql = format!("SELECT COUNT(*) FROM {}", t.name);
+                    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .fetch_one(&pool)
+                        .await?;
+                    counts.push((t.name, n));
+                }
+            }
+            pool.close().await;
+            anyhow::Ok((version, counts))
+        })?,
+    };
+    let state = match version.cmp(&latest) {
+        std::cmp::Ordering::Equal => "up to date".to_string(),
+        std::cmp::Ordering::Less => format!(
+            "{} migration(s) pending; `paperclip db migrate` applies them",
+            latest - version
+        ),
+        std::cmp::Ordering::Greater => {
+            "NEWER than this binary: upgrade Paperclip before using it".to_string()
+        }
+    };
+    println!("schema:   version {version}, this binary knows {latest} ({state})");
+    for (table, n) in counts {
+        println!("  {table:<22} {n:>9} rows");
+    }
+    Ok(())
+}
+
+pub fn migrate(url: Option<String>) -> anyhow::Result<()> {
+    let at = location(url.as_deref())?;
+    let latest = migrations::latest();
+    match &at {
+        Location::Sqlite(path) => {
+            let before = if path.is_file() {
+                let conn = rusqlite::Connection::open(path)?;
+                sqlite::schema_version(&conn)?
+            } else {
+                0
+            };
+            // Opening applies pending migrations (and refuses a newer schema).
+            drop(SqliteStore::open(path)?);
+            println!("{}: schema version {before} -> {latest}", at.describe());
+        }
+        Location::Postgres(target) => runtime()?.block_on(async {
+            let pool = connect_with_retry(target, std::time::Duration::from_secs(30)).await?;
+            let before = pg_version(&pool).await?;
+            pg_migrate(&pool).await?;
+            pool.close().await;
+            println!("{}: schema version {before} -> {latest}", at.describe());
+            anyhow::Ok(())
+        })?,
+    }
+    Ok(())
+}
+
+pub fn copy(from: Option<String>, to: String, force: bool) -> anyhow::Result<()> {
+    let from = location(from.as_deref())?;
+    let to = Location::parse(&to)?;
+    if let (Location::Sqlite(a), Location::Sqlite(b)) = (&from, &to)
+        && a.canonicalize()
+            .ok()
+            .is_some_and(|a| b.canonicalize().ok() == Some(a))
+    {
+        bail!("--from and --to are the same file");
+    }
+    eprintln!("copying {}\n     to {}", from.describe(), to.describe());
+    let started = Instant::now();
+    let reports =
+        runtime()?.block_on(copy::copy(&from, &to, force, &|line| eprintln!("{line}")))?;
+    let rows: u64 = reports.iter().map(|r| r.rows).sum();
+    eprintln!("verified (rows and checksum per table):");
+    for r in &reports {
+        eprintln!(
+            "  {:<22} {:>9} rows  checksum {}",
+            r.table, r.rows, r.checksum
+        );
+    }
+    println!(
+        "copied {rows} rows in {} tables in {:.1} s; the target is committed",
+        reports.len(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "note: company secrets (when there are any) are copied as ciphertext: the target's server \
+         needs the same secrets master key as the source's"
+    );
+    Ok(())
+}
