@@ -9,6 +9,7 @@ mod issues;
 mod routes_agents;
 mod routes_companies;
 mod routes_issues;
+mod routes_schema;
 mod routes_sweep;
 mod routes_table;
 mod skill_agent;
