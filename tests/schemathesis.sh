@@ -28,6 +28,8 @@
 #                     /api/openapi.json (e.g. to try a corrected document)
 #   ST_REPORT_DIR     keep reports (junit + ndjson) and the server log here
 #   ST_KEEP=1         keep the temporary directory
+#
+# What ST_CHECKS=all reports, what was fixed and what is judged noise: tests/SCHEMATHESIS_NOTES.md
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -108,7 +108,7 @@ pub async fn update(
 }
 
 #[utoipa::path(post, path = "/api/agents/{agentId}/pause", tag = "agents", params(("agentId" = String, Path)), request_body = PauseAgent,
-    responses((status = 200, body = Agent), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Agent), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn pause(
     State(s): State<AppState>,
     Who(who): Who,
@@ -180,7 +180,7 @@ pub async fn list_keys(
 }
 
 #[utoipa::path(post, path = "/api/agents/{agentId}/keys", tag = "agents", params(("agentId" = String, Path)), request_body = CreateAgentKey,
-    responses((status = 201, body = CreatedAgentKey), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = CreatedAgentKey), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_key(
     State(s): State<AppState>,
     Who(who): Who,

@@ -226,7 +226,7 @@ pub async fn update_project(
 }
 
 #[utoipa::path(get, path = "/api/companies/{companyId}/activity", tag = "activity",
-    params(("companyId" = String, Path), ("agentId" = Option<String>, Query), ("entityType" = Option<String>, Query),
+    params(("companyId" = String, Path), ("agentId" = Option<uuid::Uuid>, Query), ("entityType" = Option<String>, Query),
            ("entityId" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = [ActivityEntry]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn activity(

@@ -79,13 +79,15 @@ impl FromRequestParts<AppState> for Who {
 }
 
 /// A JSON body. Malformed JSON is a 400 (never a 500); a wrong type or unknown enum value is a
-/// 400 that names the field; unknown fields are ignored.
+/// 400 that names the field; unknown fields are ignored. No body reads as `{}`, but for a PATCH,
+/// where it is a 400.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_patch = req.method() == axum::http::Method::PATCH;
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
@@ -101,11 +103,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 )
             }
         })?;
-        let text: &[u8] = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-            b"{}"
-        } else {
-            &bytes
-        };
+        let empty = bytes.iter().all(|b| b.is_ascii_whitespace());
+        if empty && is_patch {
+            // A PATCH without a body changes nothing: a mistake, as in Paperclip (400).
+            return Err(ApiError::bad_request(
+                "body",
+                "A PATCH needs a JSON object with the fields to change",
+            ));
+        }
+        let text: &[u8] = if empty { b"{}" } else { &bytes };
         let mut de = serde_json::Deserializer::from_slice(text);
         let parsed = serde_path_to_error::deserialize(&mut de);
         if let (Ok(_), Err(trailing)) = (&parsed, de.end()) {
@@ -180,6 +186,19 @@ impl QueryPairs {
             Some(v) => Uuid::parse_str(v)
                 .map(Some)
                 .map_err(|_| ApiError::bad_request(key, format!("{key} must be a UUID"))),
+        }
+    }
+
+    /// `true`/`1`, `false`/`0`, or absent (also when empty); anything else is a 400.
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(key).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some("true") | Some("1") => Ok(Some(true)),
+            Some("false") | Some("0") => Ok(Some(false)),
+            Some(_) => Err(ApiError::bad_request(
+                key,
+                format!("{key} must be true or false"),
+            )),
         }
     }
 

@@ -26,10 +26,12 @@ fn statuses(q: &QueryPairs) -> ApiResult<Vec<IssueStatus>> {
 }
 
 #[utoipa::path(get, path = "/api/companies/{companyId}/issues", tag = "issues",
-    params(("companyId" = String, Path), ("status" = Option<String>, Query, description = "comma-separated statuses"),
-           ("assigneeAgentId" = Option<String>, Query), ("assigneeUserId" = Option<String>, Query),
-           ("projectId" = Option<String>, Query), ("parentId" = Option<String>, Query), ("q" = Option<String>, Query),
-           ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    params(("companyId" = String, Path), ("status" = Option<String>, Query, description = "comma-separated statuses",
+               pattern = r"^\s*((backlog|todo|in_progress|in_review|done|blocked|cancelled)\s*)?(,\s*((backlog|todo|in_progress|in_review|done|blocked|cancelled)\s*)?)*$"),
+           ("assigneeAgentId" = Option<uuid::Uuid>, Query), ("assigneeUserId" = Option<String>, Query),
+           ("projectId" = Option<uuid::Uuid>, Query), ("parentId" = Option<uuid::Uuid>, Query), ("q" = Option<String>, Query),
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "default 500; an empty value counts as absent"),
+           ("offset" = Option<i64>, Query, minimum = 0, description = "default 0; an empty value counts as absent")),
     responses((status = 200, body = [Issue], description = "newest first; a page shorter than `limit` is the last"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -148,21 +150,22 @@ pub async fn release(
 }
 
 #[utoipa::path(post, path = "/api/issues/{issueId}/admin/force-release", tag = "issues",
-    params(("issueId" = String, Path), ("clearAssignee" = Option<bool>, Query)),
-    responses((status = 200, body = ForceReleased), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("issueId" = String, Path), ("clearAssignee" = Option<bool>, Query, description = "true/1 or false/0")),
+    responses((status = 200, body = ForceReleased), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn force_release(
     State(s): State<AppState>,
     Who(who): Who,
     Path(key): Path<String>,
     q: QueryPairs,
 ) -> ApiResult<Json<ForceReleased>> {
-    let clear = matches!(q.get("clearAssignee"), Some("true") | Some("1"));
+    let clear = q.bool("clearAssignee")?.unwrap_or(false);
     Ok(Json(s.domain.force_release_issue(&who, &key, clear).await?))
 }
 
 #[utoipa::path(get, path = "/api/issues/{issueId}/comments", tag = "issues",
-    params(("issueId" = String, Path), ("after" = Option<String>, Query), ("afterCommentId" = Option<String>, Query),
-           ("order" = Option<String>, Query, description = "asc, or newest first"), ("limit" = Option<i64>, Query)),
+    params(("issueId" = String, Path), ("after" = Option<uuid::Uuid>, Query), ("afterCommentId" = Option<uuid::Uuid>, Query),
+           ("order" = Option<String>, Query, pattern = "^([aA][sS][cC]|[dD][eE][sS][cC])?$", description = "asc, or desc (newest first, the default)"),
+           ("limit" = Option<i64>, Query, minimum = 1, description = "at most 1000 are returned; an empty value counts as absent")),
     responses((status = 200, body = [IssueComment]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_comments(
     State(s): State<AppState>,
@@ -170,13 +173,19 @@ pub async fn list_comments(
     Path(key): Path<String>,
     q: QueryPairs,
 ) -> ApiResult<Json<Vec<IssueComment>>> {
-    let after = match q.uuid("after")? {
-        Some(a) => Some(a),
-        None => q.uuid("afterCommentId")?,
+    let after = q.uuid("after")?;
+    let after_comment_id = q.uuid("afterCommentId")?;
+    let ascending = match q.get("order").map(|o| o.to_ascii_lowercase()) {
+        None => false,
+        Some(o) if o.is_empty() || o == "desc" => false,
+        Some(o) if o == "asc" => true,
+        Some(_) => {
+            return Err(ApiError::bad_request("order", "order must be asc or desc"));
+        }
     };
     let query = CommentListQuery {
-        after,
-        ascending: q.get("order") == Some("asc"),
+        after: after.or(after_comment_id),
+        ascending,
         limit: q.int("limit")?,
     };
     Ok(Json(s.domain.list_comments(&who, &key, query).await?))
@@ -212,7 +221,7 @@ pub async fn get_comment(
 }
 
 #[utoipa::path(get, path = "/api/issues/{issueId}/heartbeat-context", tag = "issues",
-    params(("issueId" = String, Path), ("wakeCommentId" = Option<String>, Query)),
+    params(("issueId" = String, Path), ("wakeCommentId" = Option<uuid::Uuid>, Query)),
     responses((status = 200, body = HeartbeatContext), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn heartbeat_context(
     State(s): State<AppState>,

@@ -77,11 +77,60 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as served at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    let mut doc = routes().split_for_parts().1;
+    document_common_errors(&mut doc);
+    doc
+}
+
+/// The answers every operation may give whatever its handler says: 400 for a malformed
+/// `X-Paperclip-Run-Id`, 401 for a bad `Authorization` (all but health), 413 for a body over
+/// the limit (operations that take one).
+fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if path == "/api/health" {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in operations.into_iter().flatten() {
+            let responses = &mut op.responses.responses;
+            let mut add = |code: &str, description: &str| {
+                responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| error(description).into());
+            };
+            add(
+                "400",
+                "invalid input (a malformed X-Paperclip-Run-Id header at least)",
+            );
+            add("401", "invalid, revoked or unknown credentials");
+            if op.request_body.is_some() {
+                add("413", "the body is larger than the limit");
+            }
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
-    let (router, doc) = routes().split_for_parts();
+    let (router, mut doc) = routes().split_for_parts();
+    document_common_errors(&mut doc);
     let doc_json = std::sync::Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     router
         .route(

@@ -3,7 +3,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::enums::{AgentRole, AgentStatus};
-use crate::patch::{Patch, nullable};
+use crate::patch::{Patch, nullable, whole_number};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -39,17 +39,25 @@ pub struct Agent {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateAgent {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     pub role: Option<AgentRole>,
+    #[schema(max_length = 200)]
     pub title: Option<String>,
+    #[schema(max_length = 200)]
     pub icon: Option<String>,
     pub reports_to: Option<Uuid>,
+    #[schema(max_length = 100000)]
     pub capabilities: Option<String>,
+    /// A supported adapter type (process, …); another one is a 422 `unknown_adapter_type`.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub adapter_type: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub adapter_config: Option<serde_json::Map<String, serde_json::Value>>,
     #[schema(value_type = Option<Object>)]
     pub runtime_config: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0)]
     pub budget_monthly_cents: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub permissions: Option<serde_json::Map<String, serde_json::Value>>,
@@ -60,25 +68,30 @@ pub struct CreateAgent {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateAgent {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     pub role: Option<AgentRole>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub title: Patch<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub icon: Patch<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>)]
     pub reports_to: Patch<Uuid>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100000)]
     pub capabilities: Patch<String>,
+    /// A supported adapter type (process, …); another one is a 422 `unknown_adapter_type`.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub adapter_type: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub adapter_config: Option<serde_json::Map<String, serde_json::Value>>,
     #[schema(value_type = Option<Object>)]
     pub runtime_config: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0)]
     pub budget_monthly_cents: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub permissions: Option<serde_json::Map<String, serde_json::Value>>,
@@ -143,11 +156,15 @@ pub struct CreatedAgentKey {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateAgentKey {
+    /// Default `default`.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PauseAgent {
+    /// Default `manual`.
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }

@@ -3,7 +3,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::enums::{CompanyStatus, GoalLevel, GoalStatus};
-use crate::patch::{Patch, nullable};
+use crate::patch::{Patch, nullable, whole_number};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -27,27 +27,36 @@ pub struct Company {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCompany {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
+    #[schema(max_length = 100000)]
     pub description: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0)]
     pub budget_monthly_cents: Option<i64>,
     pub require_board_approval_for_new_agents: Option<bool>,
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
     pub brand_color: Option<String>,
     /// A company goal created with the company, as the onboarding flow does.
+    #[schema(max_length = 500)]
     pub goal: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateCompany {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100000)]
     pub description: Patch<String>,
     pub status: Option<CompanyStatus>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0)]
     pub budget_monthly_cents: Option<i64>,
     pub require_board_approval_for_new_agents: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^#[0-9a-fA-F]{6}$")]
     pub brand_color: Patch<String>,
 }
 
@@ -69,7 +78,9 @@ pub struct Goal {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateGoal {
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub title: String,
+    #[schema(max_length = 100000)]
     pub description: Option<String>,
     pub level: Option<GoalLevel>,
     pub status: Option<GoalStatus>,
@@ -80,9 +91,10 @@ pub struct CreateGoal {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateGoal {
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100000)]
     pub description: Patch<String>,
     pub level: Option<GoalLevel>,
     pub status: Option<GoalStatus>,

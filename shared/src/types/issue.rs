@@ -69,17 +69,23 @@ pub struct IssueDetail {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateIssue {
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub title: String,
+    #[schema(max_length = 100000)]
     pub description: Option<String>,
     pub status: Option<IssueStatus>,
     pub priority: Option<IssuePriority>,
     pub assignee_agent_id: Option<Uuid>,
+    #[schema(max_length = 200)]
     pub assignee_user_id: Option<String>,
     pub project_id: Option<Uuid>,
     pub goal_id: Option<Uuid>,
     pub parent_id: Option<Uuid>,
+    #[schema(max_length = 200)]
     pub billing_code: Option<String>,
+    /// At most 100 distinct issues.
     pub blocked_by_issue_ids: Option<Vec<Uuid>>,
+    #[schema(max_length = 255)]
     pub idempotency_key: Option<String>,
 }
 
@@ -97,9 +103,10 @@ pub struct CreatedIssue {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateIssue {
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100000)]
     pub description: Patch<String>,
     pub status: Option<IssueStatus>,
     pub priority: Option<IssuePriority>,
@@ -107,7 +114,7 @@ pub struct UpdateIssue {
     #[schema(value_type = Option<Uuid>)]
     pub assignee_agent_id: Patch<Uuid>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub assignee_user_id: Patch<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>)]
@@ -119,10 +126,12 @@ pub struct UpdateIssue {
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Patch<Uuid>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub billing_code: Patch<String>,
+    /// Replaces the set; at most 100 distinct issues.
     pub blocked_by_issue_ids: Option<Vec<Uuid>>,
     /// A comment posted in the same transaction as the change.
+    #[schema(min_length = 1, max_length = 100000, pattern = r"\S")]
     pub comment: Option<String>,
     /// Leave `done`/`cancelled` for an open status.
     pub reopen: Option<bool>,
@@ -163,7 +172,9 @@ pub struct IssueReceipt {
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutIssue {
     pub agent_id: Uuid,
-    pub expected_statuses: Option<Vec<IssueStatus>>,
+    /// The statuses the caller expects the issue to be in; at least one.
+    #[schema(min_items = 1)]
+    pub expected_statuses: Vec<IssueStatus>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -183,6 +194,7 @@ pub struct IssueComment {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateComment {
+    #[schema(min_length = 1, max_length = 100000, pattern = r"\S")]
     pub body: String,
     /// Reopen a closed issue with this comment.
     pub resume: Option<bool>,

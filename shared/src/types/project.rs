@@ -30,12 +30,16 @@ pub struct Project {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateProject {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
+    #[schema(max_length = 100000)]
     pub description: Option<String>,
     pub status: Option<ProjectStatus>,
     pub goal_id: Option<Uuid>,
     pub lead_agent_id: Option<Uuid>,
+    #[schema(format = Date)]
     pub target_date: Option<String>,
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
     pub color: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub env: Option<serde_json::Map<String, serde_json::Value>>,
@@ -44,9 +48,10 @@ pub struct CreateProject {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateProject {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100000)]
     pub description: Patch<String>,
     pub status: Option<ProjectStatus>,
     #[serde(default, deserialize_with = "nullable")]
@@ -56,10 +61,10 @@ pub struct UpdateProject {
     #[schema(value_type = Option<Uuid>)]
     pub lead_agent_id: Patch<Uuid>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub target_date: Patch<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^#[0-9a-fA-F]{6}$")]
     pub color: Patch<String>,
     #[schema(value_type = Option<Object>)]
     pub env: Option<serde_json::Map<String, serde_json::Value>>,

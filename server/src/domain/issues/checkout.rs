@@ -39,7 +39,7 @@ impl Domain {
                 "Agent can only checkout as itself".into(),
             ));
         }
-        let expected = input.expected_statuses.unwrap_or_default();
+        let expected = input.expected_statuses;
         if expected.is_empty() {
             return Err(DomainError::invalid(
                 "expectedStatuses",
