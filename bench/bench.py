@@ -44,14 +44,40 @@ def free_port() -> int:
 # ----------------------------------------------------------------------------- server
 
 
+class Postgres:
+    """Fresh databases on the server of an admin URL (psql), dropped at the end."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url, self.made = admin_url, []
+
+    def fresh(self) -> str:
+        name = f"paperclip_bench_{os.getpid()}_{len(self.made)}"
+        self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self.psql(f"CREATE DATABASE {name}")
+        self.made.append(name)
+        base, _, _ = self.admin_url.partition("?")
+        return base.rsplit("/", 1)[0] + "/" + name
+
+    def psql(self, sql: str) -> None:
+        subprocess.run(["psql", self.admin_url, "-qc", sql], check=True, capture_output=True)
+
+    def drop_all(self) -> None:
+        for name in self.made:
+            subprocess.run(["psql", self.admin_url, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+                           capture_output=True)
+
+
 class Server:
-    def __init__(self, binary: str, home: str, port: int, log_path: str):
+    def __init__(self, binary: str, home: str, port: int, log_path: str, database_url: str | None = None):
         self.binary, self.home, self.port, self.log_path = binary, home, port, log_path
+        self.database_url = database_url
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> float:
         """Spawns the server; returns seconds from spawn to the first 200 on /api/health."""
         env = dict(os.environ, PAPERCLIP_HOME=self.home)
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
         logf = open(self.log_path, "ab")
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
@@ -249,7 +275,14 @@ def main() -> int:
     ap.add_argument("--start-trials", type=int, default=5,
                     help="cold starts measured for each case (median reported)")
     ap.add_argument("--keep-home", action="store_true")
+    ap.add_argument("--postgres", metavar="ADMIN_URL",
+                    help="run on PostgreSQL: fresh databases on this server (e.g. "
+                         "postgres://postgres:postgres@127.0.0.1:5432/postgres), dropped afterwards")
+    ap.add_argument("--replicas", action="store_true",
+                    help="with --postgres: also run the read and create paths on two servers sharing "
+                         "the database (one wrk per server, half the connections each) and sum them")
     a = ap.parse_args()
+    pg = Postgres(a.postgres) if a.postgres else None
 
     if shutil.which("wrk") is None:
         log("wrk not found (apt-get install -y wrk)")
@@ -262,7 +295,7 @@ def main() -> int:
     os.makedirs(home)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = Server(binary, home, port, os.path.join(out_dir, "server.log"))
+    server = Server(binary, home, port, os.path.join(out_dir, "server.log"), pg.fresh() if pg else None)
     fig: dict = {"binary": binary, "binary_bytes": os.path.getsize(binary)}
     runs: dict = {}
     try:
@@ -272,7 +305,8 @@ def main() -> int:
         for i in range(a.start_trials - 1):  # more first boots, each on its own fresh home
             h = os.path.join(work, f"fresh{i}")
             os.makedirs(h)
-            extra = Server(binary, h, free_port(), os.path.join(out_dir, "server-fresh.log"))
+            extra = Server(binary, h, free_port(), os.path.join(out_dir, "server-fresh.log"),
+                           pg.fresh() if pg else None)
             fresh.append(extra.start() * 1e3)
             extra.stop()
             shutil.rmtree(h, ignore_errors=True)
@@ -335,9 +369,39 @@ def main() -> int:
                 f"non-2xx {r['non2xx']}, socket errors {r['sock_err']}")
         time.sleep(1)
         fig["rss_after_load_kib"], fig["rss_peak_kib"] = server.rss_kib()
+        if pg and a.replicas:
+            h2 = os.path.join(work, "home2")
+            os.makedirs(h2)
+            second = Server(binary, h2, free_port(), os.path.join(out_dir, "server2.log"), server.database_url)
+            second.start()
+            try:
+                for name, path, script, sargs in [
+                    ("GET /api/issues/:id", "/", "get_issue.lua", [ids_file]),
+                    ("GET /api/companies/:id/issues?limit=50", "/", "list_issues.lua",
+                     [cid, str(max(0, a.issues - 50))]),
+                    ("POST /api/companies/:id/issues", "/", "create_issue.lua", [cid]),
+                ]:
+                    log(f"wrk on two replicas: {name}")
+                    procs = []
+                    for k, srv in enumerate((server, second)):
+                        procs.append(ThreadPoolExecutor(1).submit(
+                            wrk, f"http://127.0.0.1:{srv.port}", path, script, sargs, 1, c // 2, d, w,
+                            out_dir, f"replica{k}-{name.split()[1].strip('/').replace('/', '_')}"))
+                    rs = [p.result() for p in procs]
+                    runs[f"2 replicas: {name}"] = {
+                        "rps": sum(r["rps"] for r in rs), "conns": c,
+                        "p50": max(r["p50"] for r in rs), "p90": max(r["p90"] for r in rs),
+                        "p99": max(r["p99"] for r in rs), "avg": max(r.get("avg", 0) for r in rs),
+                        "max": max(r.get("max", 0) for r in rs),
+                        "non2xx": sum(r["non2xx"] for r in rs), "sock_err": sum(r["sock_err"] for r in rs),
+                    }
+            finally:
+                second.stop()
         server.stop()
     finally:
         server.stop()
+        if pg:
+            pg.drop_all()
         if not a.keep_home:
             shutil.rmtree(home, ignore_errors=True)
 
@@ -347,6 +411,7 @@ def main() -> int:
     print("Paperclip benchmark")
     print(f"  binary   : {binary}")
     print(f"  machine  : {os.cpu_count()} cores; wrk runs {a.duration}s after a {a.warmup}s warm-up")
+    print(f"  database : {'PostgreSQL (' + a.postgres.rsplit('@', 1)[-1] + ')' if pg else 'SQLite'}")
     print(f"  data     : 1 company, {a.agents} agents, {a.issues} issues (+{len(s['pool'])} checkout-pool issues)")
     print(f"  outputs  : {out_dir}")
     print()

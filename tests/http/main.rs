@@ -12,6 +12,7 @@ mod agents;
 mod cli;
 mod companies;
 mod issues;
+mod pages;
 mod routes_agents;
 mod routes_companies;
 mod routes_issues;

@@ -14,6 +14,7 @@ mod agents;
 mod companies;
 mod copy;
 mod issues;
+mod pages;
 mod replicas;
 mod routes_agents;
 mod routes_companies;

@@ -8,27 +8,36 @@ use crate::store::ActivityFilter;
 
 type R<T> = Result<T, sqlx::Error>;
 
+/// All entries in one statement (one round trip, however many there are).
 pub async fn insert(c: &mut PgConnection, entries: &[ActivityEntry]) -> R<()> {
-    for e in entries {
-        sqlx::query(
-            "INSERT INTO activity_log (id, company_id, actor_type, actor_id, action, entity_type,
-                entity_id, agent_id, run_id, details, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(e.id)
-        .bind(e.company_id)
-        .bind(e.actor_type.as_str())
-        .bind(&e.actor_id)
-        .bind(&e.action)
-        .bind(&e.entity_type)
-        .bind(&e.entity_id)
-        .bind(e.agent_id)
-        .bind(e.run_id)
-        .bind(&e.details)
-        .bind(e.created_at)
-        .execute(&mut *c)
-        .await?;
+    if entries.is_empty() {
+        return Ok(());
     }
+    let col = |f: fn(&ActivityEntry) -> String| entries.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "INSERT INTO activity_log (id, company_id, actor_type, actor_id, action, entity_type,
+            entity_id, agent_id, run_id, details, created_at)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+            $6::text[], $7::text[], $8::uuid[], $9::uuid[], $10::jsonb[], $11::timestamptz[])",
+    )
+    .bind(entries.iter().map(|e| e.id).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.company_id).collect::<Vec<_>>())
+    .bind(col(|e| e.actor_type.as_str().to_string()))
+    .bind(col(|e| e.actor_id.clone()))
+    .bind(col(|e| e.action.clone()))
+    .bind(col(|e| e.entity_type.clone()))
+    .bind(col(|e| e.entity_id.clone()))
+    .bind(entries.iter().map(|e| e.agent_id).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.run_id).collect::<Vec<_>>())
+    .bind(
+        entries
+            .iter()
+            .map(|e| e.details.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(entries.iter().map(|e| e.created_at).collect::<Vec<_>>())
+    .execute(&mut *c)
+    .await?;
     Ok(())
 }
 

@@ -13,25 +13,23 @@ type R<T> = Result<T, sqlx::Error>;
 
 const REF_COLUMNS: &str = "i.id, i.identifier, i.title, i.status, i.priority, i.assignee_agent_id, i.parent_id, i.project_id, i.goal_id";
 
+/// Takes the next number and inserts the issue in one statement: the company row stays locked
+/// (serialising creators, so numbers never repeat) for as short a time as possible.
 pub async fn create(c: &mut PgConnection, draft: &IssueDraft, blockers: &[Uuid]) -> R<Issue> {
     let mut issue = draft.issue.clone();
-    let (number, prefix): (i64, String) = sqlx::query_as(
-        "UPDATE companies SET issue_counter = issue_counter + 1 WHERE id = $1
-         RETURNING issue_counter, issue_prefix",
-    )
-    .bind(issue.company_id)
-    .fetch_one(&mut *c)
-    .await?;
-    issue.issue_number = number;
-    issue.identifier = format!("{prefix}-{number}");
-    sqlx::query(
-        "INSERT INTO issues (id, company_id, project_id, goal_id, parent_id, title, description,
+    let (number, identifier): (i64, String) = sqlx::query_as(
+        "WITH n AS (
+            UPDATE companies SET issue_counter = issue_counter + 1 WHERE id = $2
+            RETURNING issue_counter, issue_prefix)
+         INSERT INTO issues (id, company_id, project_id, goal_id, parent_id, title, description,
             status, priority, assignee_agent_id, assignee_user_id, checkout_run_id, execution_run_id,
             execution_agent_name_key, execution_locked_at, created_by_agent_id, created_by_user_id,
             issue_number, identifier, request_depth, billing_code, idempotency_key, started_at,
             completed_at, cancelled_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-            $19, $20, $21, $22, $23, $24, $25, $26, $27)",
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+            n.issue_counter, n.issue_prefix || '-' || n.issue_counter,
+            $18, $19, $20, $21, $22, $23, $24, $25 FROM n
+         RETURNING issue_number, identifier",
     )
     .bind(issue.id)
     .bind(issue.company_id)
@@ -50,8 +48,6 @@ pub async fn create(c: &mut PgConnection, draft: &IssueDraft, blockers: &[Uuid])
     .bind(issue.execution_locked_at)
     .bind(issue.created_by_agent_id)
     .bind(&issue.created_by_user_id)
-    .bind(issue.issue_number)
-    .bind(&issue.identifier)
     .bind(issue.request_depth)
     .bind(&issue.billing_code)
     .bind(&draft.idempotency_key)
@@ -60,9 +56,13 @@ pub async fn create(c: &mut PgConnection, draft: &IssueDraft, blockers: &[Uuid])
     .bind(issue.cancelled_at)
     .bind(issue.created_at)
     .bind(issue.updated_at)
-    .execute(&mut *c)
+    .fetch_one(&mut *c)
     .await?;
-    replace_blockers(c, issue.id, issue.company_id, blockers, issue.created_at).await?;
+    issue.issue_number = number;
+    issue.identifier = identifier;
+    if !blockers.is_empty() {
+        replace_blockers(c, issue.id, issue.company_id, blockers, issue.created_at).await?;
+    }
     Ok(issue)
 }
 
@@ -158,15 +158,27 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, f: &IssueFilter) {
 }
 
 /// One page, newest first (the issue number is the creation order). While the company's
-/// numbers have no gap, an unfiltered page seeks by number instead of stepping over `offset`.
+/// numbers have no gap (`issue_count` = `issue_counter`), an unfiltered page seeks by number
+/// instead of stepping over `offset` rows; both are decided in the one statement.
 pub async fn list(c: &mut PgConnection, f: &IssueFilter) -> R<Vec<Issue>> {
-    if let Some(top) = dense_top(c, f).await? {
+    let unfiltered = f.statuses.is_empty()
+        && f.assignee_agent_id.is_none()
+        && f.assignee_user_id.is_none()
+        && f.project_id.is_none()
+        && f.parent_id.is_none()
+        && f.query.is_none();
+    if unfiltered {
         return sqlx::query(
-            "SELECT * FROM issues WHERE company_id = $1 AND issue_number <= $2
-             ORDER BY issue_number DESC LIMIT $3",
+            "WITH d AS (SELECT issue_counter = issue_count AS dense, issue_counter AS top
+                        FROM companies WHERE id = $1)
+             SELECT * FROM issues
+             WHERE company_id = $1
+               AND issue_number <= (SELECT CASE WHEN dense THEN top - $2 ELSE top END FROM d)
+             ORDER BY issue_number DESC
+             LIMIT $3 OFFSET (SELECT CASE WHEN dense THEN 0 ELSE $2 END FROM d)",
         )
         .bind(f.company_id)
-        .bind(top - f.offset)
+        .bind(f.offset)
         .bind(f.limit)
         .try_map(|r| rows::issue(&r))
         .fetch_all(&mut *c)
@@ -182,24 +194,6 @@ pub async fn list(c: &mut PgConnection, f: &IssueFilter) -> R<Vec<Issue>> {
         .try_map(|r| rows::issue(&r))
         .fetch_all(&mut *c)
         .await
-}
-
-async fn dense_top(c: &mut PgConnection, f: &IssueFilter) -> R<Option<i64>> {
-    let unfiltered = f.statuses.is_empty()
-        && f.assignee_agent_id.is_none()
-        && f.assignee_user_id.is_none()
-        && f.project_id.is_none()
-        && f.parent_id.is_none()
-        && f.query.is_none();
-    if !unfiltered {
-        return Ok(None);
-    }
-    let counts: Option<(i64, i64)> =
-        sqlx::query_as("SELECT issue_counter, issue_count FROM companies WHERE id = $1")
-            .bind(f.company_id)
-            .fetch_optional(&mut *c)
-            .await?;
-    Ok(counts.and_then(|(counter, count)| (counter == count).then_some(counter)))
 }
 
 pub async fn update(c: &mut PgConnection, w: &IssueWrite) -> R<bool> {
