@@ -24,7 +24,7 @@ CREATE TABLE companies (
     status TEXT NOT NULL,
     issue_prefix TEXT NOT NULL UNIQUE,
     issue_counter BIGINT NOT NULL DEFAULT 0,
-    -- Kept by the triggers on `issues`; equal to issue_counter while numbers have no gaps.
+    -- Issues that exist (see issues_count_delete); equal to issue_counter while numbers have no gaps.
     issue_count BIGINT NOT NULL DEFAULT 0,
     budget_monthly_cents BIGINT NOT NULL DEFAULT 0,
     spent_monthly_cents BIGINT NOT NULL DEFAULT 0,
@@ -141,18 +141,15 @@ CREATE INDEX issues_project ON issues(project_id);
 CREATE UNIQUE INDEX issues_idempotency ON issues(company_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 
--- How many issues a company has, whatever path inserts or deletes them (see the SQLite twin).
-CREATE FUNCTION paperclip_issue_count() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Issue creation adds one to issue_count in the statement that takes the number; any deletion
+-- takes one off here (see the SQLite twin).
+CREATE FUNCTION paperclip_issue_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        UPDATE companies SET issue_count = issue_count + 1 WHERE id = NEW.company_id;
-        RETURN NEW;
-    END IF;
     UPDATE companies SET issue_count = issue_count - 1 WHERE id = OLD.company_id;
     RETURN OLD;
 END $$;
-CREATE TRIGGER issues_count AFTER INSERT OR DELETE ON issues
-    FOR EACH ROW EXECUTE FUNCTION paperclip_issue_count();
+CREATE TRIGGER issues_count_delete AFTER DELETE ON issues
+    FOR EACH ROW EXECUTE FUNCTION paperclip_issue_deleted();
 
 CREATE TABLE issue_blockers (
     issue_id UUID NOT NULL REFERENCES issues(id) ON DELETE CASCADE,

@@ -236,8 +236,8 @@ pub async fn write_all(
         }
     }
     let sources = got.complete()?;
-    // The issue-count trigger counted every copied issue on top of the copied count, and the
-    // activity sequence must continue after the copied numbers.
+    // issue_count is recounted from the copied rows (cheap, and right whatever the source held),
+    // and the activity sequence must continue after the copied numbers.
     sqlx::query(
         "UPDATE companies SET issue_count = (SELECT COUNT(*) FROM issues WHERE issues.company_id = companies.id)",
     )

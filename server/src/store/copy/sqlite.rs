@@ -229,7 +229,7 @@ pub fn write_all(
         }
     }
     let sources = got.complete()?;
-    // The issue-count triggers counted every copied issue on top of the copied count.
+    // issue_count is recounted from the copied rows (cheap, and right whatever the source held).
     tx.execute(
         "UPDATE companies SET issue_count = (SELECT COUNT(*) FROM issues WHERE issues.company_id = companies.id)",
         [],

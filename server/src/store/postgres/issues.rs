@@ -19,8 +19,8 @@ pub async fn create(c: &mut PgConnection, draft: &IssueDraft, blockers: &[Uuid])
     let mut issue = draft.issue.clone();
     let (number, identifier): (i64, String) = sqlx::query_as(
         "WITH n AS (
-            UPDATE companies SET issue_counter = issue_counter + 1 WHERE id = $2
-            RETURNING issue_counter, issue_prefix)
+            UPDATE companies SET issue_counter = issue_counter + 1, issue_count = issue_count + 1
+            WHERE id = $2 RETURNING issue_counter, issue_prefix)
          INSERT INTO issues (id, company_id, project_id, goal_id, parent_id, title, description,
             status, priority, assignee_agent_id, assignee_user_id, checkout_run_id, execution_run_id,
             execution_agent_name_key, execution_locked_at, created_by_agent_id, created_by_user_id,

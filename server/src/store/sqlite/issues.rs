@@ -69,8 +69,8 @@ pub fn create(conn: &Connection, draft: &IssueDraft, blockers: &[Uuid]) -> rusql
     let mut issue = draft.issue.clone();
     let (number, prefix): (i64, String) = conn
         .prepare_cached(
-            "UPDATE companies SET issue_counter = issue_counter + 1 WHERE id = ?1
-             RETURNING issue_counter, issue_prefix",
+            "UPDATE companies SET issue_counter = issue_counter + 1, issue_count = issue_count + 1
+             WHERE id = ?1 RETURNING issue_counter, issue_prefix",
         )?
         .query_row(params![id(issue.company_id)], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -538,7 +538,7 @@ mod tests {
         .unwrap();
         for number in 1..=n {
             conn.execute(
-                "UPDATE companies SET issue_counter = issue_counter + 1 WHERE id = ?1",
+                "UPDATE companies SET issue_counter = issue_counter + 1, issue_count = issue_count + 1 WHERE id = ?1",
                 params![id(company)],
             )
             .unwrap();
