@@ -175,3 +175,26 @@ fn a_database_url_with_a_bad_scheme_or_option_is_refused_by_name() {
         assert!(!out.contains("topsecret"), "{out}");
     }
 }
+
+#[test]
+fn db_status_and_migrate_describe_the_instance_database() {
+    let home = tempfile::tempdir().unwrap();
+    let (ok, out) = output(paperclip(home.path()).args(["db", "status"]));
+    assert!(ok, "{out}");
+    assert!(out.contains("none yet"), "{out}");
+    let (ok, out) = output(paperclip(home.path()).args(["db", "migrate"]));
+    assert!(ok, "{out}");
+    assert!(out.contains("schema version 0 -> 1"), "{out}");
+    let (ok, out) = output(paperclip(home.path()).args(["db", "status"]));
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("version 1, this binary knows 1 (up to date)"),
+        "{out}"
+    );
+    assert!(out.contains("issues") && out.contains("0 rows"), "{out}");
+    let (ok, out) = output(paperclip(home.path()).args(["db", "copy", "--to", "mysql://x/y"]));
+    assert!(
+        !ok && out.contains("neither a postgres:// URL nor a SQLite file path"),
+        "{out}"
+    );
+}

@@ -113,8 +113,13 @@ pub struct TestServer {
 }
 
 pub fn config_for(home: &Path, db: Option<&TestDb>) -> Config {
+    config_with_url(home, db.map(|d| d.url.as_str()))
+}
+
+/// The configuration of a server on `home` with `DATABASE_URL` set to `db_url` when given.
+pub fn config_with_url(home: &Path, db_url: Option<&str>) -> Config {
     let home = home.display().to_string();
-    let db_url = db.map(|d| d.url.clone());
+    let db_url = db_url.map(str::to_string);
     let env = move |k: &str| match k {
         "PAPERCLIP_HOME" => Some(home.clone()),
         "DATABASE_URL" => db_url.clone(),
@@ -200,9 +205,17 @@ impl TestServer {
 
     /// A server on `home` with `db` (None: the SQLite file under the home).
     pub async fn launch(home: &Path, db: Option<Arc<TestDb>>) -> TestServer {
-        let bound = Server::bind(config_for(home, db.as_deref()))
-            .await
-            .expect("server binds");
+        let config = config_for(home, db.as_deref());
+        let mut s = Self::launch_config(config).await;
+        s.home = home.to_path_buf();
+        s.db = db;
+        s
+    }
+
+    /// A server from a ready configuration.
+    pub async fn launch_config(config: Config) -> TestServer {
+        let home = config.paths.home.clone();
+        let bound = Server::bind(config).await.expect("server binds");
         let base = format!("http://{}/api", bound.local_addr());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -216,9 +229,9 @@ impl TestServer {
         TestServer {
             base,
             client: Client::new(),
-            home: home.to_path_buf(),
+            home,
             _tmp: None,
-            db,
+            db: None,
             stop: Some(tx),
             task: Some(task),
         }

@@ -120,3 +120,27 @@ async fn the_leader_lock_has_one_holder_and_passes_on_when_it_dies() {
     }
     assert!(taken, "the lock of a dead holder is freed");
 }
+
+#[tokio::test]
+async fn a_transaction_mode_pooler_setting_works_end_to_end() {
+    // prepare=false: no named prepared statements (PgBouncer / Supabase port 6543).
+    let s = test_server!();
+    let url = format!("{}?prepare=false", s.database_url().unwrap());
+    let home = tempfile::tempdir().unwrap();
+    let lean = crate::common::TestServer::launch_config(crate::common::config_with_url(
+        home.path(),
+        Some(&url),
+    ))
+    .await;
+    let c = lean.company("Pooled").await;
+    for n in 0..3 {
+        lean.issue(&c, json!({"title": format!("p{n}")})).await;
+    }
+    let (st, list) = lean.get(&format!("/companies/{c}/issues")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    // The other replica (prepared statements on) sees the same data.
+    let (_, seen) = s.get(&format!("/companies/{c}/issues")).await;
+    assert_eq!(seen, list);
+    lean.stop().await;
+}
