@@ -77,6 +77,31 @@ pub struct IssueFilter {
     pub offset: i64,
 }
 
+impl IssueFilter {
+    /// Every issue of the company (only paging): such a list may seek by number.
+    pub fn is_whole_company(&self) -> bool {
+        self.statuses.is_empty()
+            && self.assignee_agent_id.is_none()
+            && self.assignee_user_id.is_none()
+            && self.project_id.is_none()
+            && self.parent_id.is_none()
+            && self.query.is_none()
+    }
+}
+
+/// Activity entries of an issue creation, completed with the identifier the store gave it.
+pub fn with_identifier(entries: Vec<ActivityEntry>, identifier: &str) -> Vec<ActivityEntry> {
+    entries
+        .into_iter()
+        .map(|mut e| {
+            if let Some(obj) = e.details.as_object_mut() {
+                obj.insert("identifier".into(), identifier.into());
+            }
+            e
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct CommentQuery {
     pub issue_id: Uuid,

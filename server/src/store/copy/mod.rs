@@ -245,6 +245,17 @@ fn kinds(table: usize) -> impl Iterator<Item = Kind> {
     TABLES[table].columns.iter().map(|(_, k)| *k)
 }
 
+/// Counts a table's rows that are data, not what every server creates at start (the built-in
+/// board user and its role).
+fn data_rows_sql(table: &str) -> String {
+    let filter = match table {
+        "users" => " WHERE id <> 'local-board'",
+        "instance_user_roles" => " WHERE user_id <> 'local-board'",
+        _ => "",
+    };
+    format!("SELECT COUNT(*) FROM {table}{filter}")
+}
+
 /// The message for a target that already holds data.
 fn not_empty(what: &str, rows: i64) -> StoreError {
     StoreError::Invalid(format!(

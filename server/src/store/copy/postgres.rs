@@ -12,7 +12,10 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::tables::{Kind, TABLES};
-use super::{BATCH, Fingerprint, Msg, Received, Row, TableReport, Val, kinds, not_empty, verify};
+use super::{
+    BATCH, Fingerprint, Msg, Received, Row, TableReport, Val, data_rows_sql, kinds, not_empty,
+    verify,
+};
 use crate::store::postgres::{PgTarget, schema_version};
 use crate::store::{StoreError, StoreResult, migrations};
 
@@ -133,12 +136,7 @@ pub async fn read_all(target: &PgTarget, tx: mpsc::Sender<Msg>) -> StoreResult<(
 /// Rows that are not just what every server creates at start (the built-in board user).
 async fn data_rows(c: &mut PgConnection) -> R<Option<(&'static str, i64)>> {
     for t in TABLES {
-        let filter = match t.name {
-            "users" => " WHERE id <> 'local-board'",
-            "instance_user_roles" => " WHERE user_id <> 'local-board'",
-            _ => "",
-        };
-        let sql = format!("SELECT COUNT(*) FROM {}{filter}", t.name);
+        let sql = data_rows_sql(t.name);
         let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
             .fetch_one(&mut *c)
             .await?;

@@ -9,7 +9,10 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params_from_iter};
 use tokio::sync::mpsc;
 
 use super::tables::{Kind, TABLES};
-use super::{BATCH, Fingerprint, Msg, Received, Row, TableReport, Val, kinds, not_empty, verify};
+use super::{
+    BATCH, Fingerprint, Msg, Received, Row, TableReport, Val, data_rows_sql, kinds, not_empty,
+    verify,
+};
 use crate::store::sqlite::{apply_migrations, map_err, schema_version};
 use crate::store::{StoreError, StoreResult, migrations};
 
@@ -146,16 +149,7 @@ pub fn read_all(path: &Path, tx: mpsc::Sender<Msg>) -> StoreResult<()> {
 /// Rows that are not just what every server creates at start (the built-in board user).
 fn data_rows(conn: &Connection) -> R<Option<(&'static str, i64)>> {
     for t in TABLES {
-        let filter = match t.name {
-            "users" => " WHERE id <> 'local-board'",
-            "instance_user_roles" => " WHERE user_id <> 'local-board'",
-            _ => "",
-        };
-        let n: i64 = conn.query_row(
-            &format!("SELECT COUNT(*) FROM {}{filter}", t.name),
-            [],
-            |r| r.get(0),
-        )?;
+        let n: i64 = conn.query_row(&data_rows_sql(t.name), [], |r| r.get(0))?;
         if n > 0 {
             return Ok(Some((t.name, n)));
         }

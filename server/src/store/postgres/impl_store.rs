@@ -189,15 +189,7 @@ impl Store for PgStore {
         let mut tx = self.tx().await?;
         let issue = issues::create(&mut tx, &draft, &blockers).await?;
         // The identifier is only known now; the activity entry carries it.
-        let act: Vec<ActivityEntry> = act
-            .into_iter()
-            .map(|mut e| {
-                if let Some(obj) = e.details.as_object_mut() {
-                    obj.insert("identifier".into(), issue.identifier.clone().into());
-                }
-                e
-            })
-            .collect();
+        let act = with_identifier(act, &issue.identifier);
         finish(tx, &act).await?;
         Ok(issue)
     }

@@ -161,12 +161,7 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, f: &IssueFilter) {
 /// numbers have no gap (`issue_count` = `issue_counter`), an unfiltered page seeks by number
 /// instead of stepping over `offset` rows; both are decided in the one statement.
 pub async fn list(c: &mut PgConnection, f: &IssueFilter) -> R<Vec<Issue>> {
-    let unfiltered = f.statuses.is_empty()
-        && f.assignee_agent_id.is_none()
-        && f.assignee_user_id.is_none()
-        && f.project_id.is_none()
-        && f.parent_id.is_none()
-        && f.query.is_none();
+    let unfiltered = f.is_whole_company();
     if unfiltered {
         return sqlx::query(
             "WITH d AS (SELECT issue_counter = issue_count AS dense, issue_counter AS top

@@ -184,15 +184,7 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             let issue = issues::create(tx, &draft, &blockers)?;
             // The identifier is only known now; the activity entry carries it.
-            let act: Vec<ActivityEntry> = act
-                .into_iter()
-                .map(|mut e| {
-                    if let Some(obj) = e.details.as_object_mut() {
-                        obj.insert("identifier".into(), issue.identifier.clone().into());
-                    }
-                    e
-                })
-                .collect();
+            let act = with_identifier(act, &issue.identifier);
             activity::insert(tx, &act)?;
             Ok(issue)
         })

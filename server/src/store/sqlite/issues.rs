@@ -235,12 +235,7 @@ pub fn list(conn: &Connection, f: &IssueFilter) -> rusqlite::Result<Vec<Issue>> 
 /// For an unfiltered list of a company whose issue numbers have no gap (`issue_count`, kept
 /// by triggers, equals the counter), the highest number; otherwise None.
 fn dense_top(conn: &Connection, f: &IssueFilter) -> rusqlite::Result<Option<i64>> {
-    let unfiltered = f.statuses.is_empty()
-        && f.assignee_agent_id.is_none()
-        && f.assignee_user_id.is_none()
-        && f.project_id.is_none()
-        && f.parent_id.is_none()
-        && f.query.is_none();
+    let unfiltered = f.is_whole_company();
     if !unfiltered {
         return Ok(None);
     }
