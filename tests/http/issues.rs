@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::*;
 
@@ -86,6 +86,24 @@ async fn create_defaults_identifiers_and_idempotency() {
     assert_error(st, &e, StatusCode::BAD_REQUEST);
     let (st, e) = s.get(&format!("/companies/{c2}/issues?status=nope")).await;
     assert_error(st, &e, StatusCode::BAD_REQUEST);
+
+    // The creation is in the activity log, with the identifier the store gave it.
+    let (_, first) = s.get(&format!("/companies/{c2}/issues?limit=1")).await;
+    let first = &first[0];
+    let (_, log) = s
+        .get(&format!(
+            "/companies/{c2}/activity?entityType=issue&entityId={}",
+            first["id"].as_str().unwrap()
+        ))
+        .await;
+    let created: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "issue.created")
+        .collect();
+    assert_eq!(created.len(), 1, "{log}");
+    assert_eq!(created[0]["details"]["identifier"], first["identifier"]);
 }
 
 #[tokio::test]
@@ -131,6 +149,19 @@ async fn twenty_concurrent_checkouts_have_exactly_one_winner() {
         }
     }
     assert_eq!((ok, conflicts), (1, 19));
+    // Only the winner's checkout is in the activity log.
+    let (_, log) = s
+        .get(&format!(
+            "/companies/{c}/activity?entityType=issue&entityId={id}"
+        ))
+        .await;
+    let checkouts = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "issue.checked_out")
+        .count();
+    assert_eq!(checkouts, 1, "{log}");
 }
 
 #[tokio::test]

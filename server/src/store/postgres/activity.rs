@@ -1,43 +1,78 @@
 //! The activity log: appended in the transaction of the change it records.
 
 use paperclip_shared::ActivityEntry;
-use sqlx::PgConnection;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::{AssertSqlSafe, PgConnection, Postgres};
 
 use super::rows;
 use crate::store::ActivityFilter;
 
 type R<T> = Result<T, sqlx::Error>;
 
+/// The activity columns, in the order `unnest` and `bind` use.
+pub const COLUMNS: &str = "id, company_id, actor_type, actor_id, action, entity_type, entity_id, agent_id, run_id, details, created_at";
+
+/// `UNNEST(...) AS a(COLUMNS)` over eleven array parameters starting at `$first`: entries as
+/// rows, for an INSERT ... SELECT inside a larger statement.
+pub fn unnest(first: usize) -> String {
+    let types = [
+        "uuid",
+        "uuid",
+        "text",
+        "text",
+        "text",
+        "text",
+        "text",
+        "uuid",
+        "uuid",
+        "jsonb",
+        "timestamptz",
+    ];
+    let arrays: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(n, t)| format!("${}::{t}[]", first + n))
+        .collect();
+    format!("UNNEST({}) AS a({COLUMNS})", arrays.join(", "))
+}
+
+/// Binds the eleven arrays of `unnest`.
+pub fn bind<'q>(
+    q: Query<'q, Postgres, PgArguments>,
+    entries: &[ActivityEntry],
+) -> Query<'q, Postgres, PgArguments> {
+    let text = |f: fn(&ActivityEntry) -> String| entries.iter().map(f).collect::<Vec<_>>();
+    q.bind(entries.iter().map(|e| e.id).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.company_id).collect::<Vec<_>>())
+        .bind(text(|e| e.actor_type.as_str().to_string()))
+        .bind(text(|e| e.actor_id.clone()))
+        .bind(text(|e| e.action.clone()))
+        .bind(text(|e| e.entity_type.clone()))
+        .bind(text(|e| e.entity_id.clone()))
+        .bind(entries.iter().map(|e| e.agent_id).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.run_id).collect::<Vec<_>>())
+        .bind(
+            entries
+                .iter()
+                .map(|e| e.details.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(entries.iter().map(|e| e.created_at).collect::<Vec<_>>())
+}
+
 /// All entries in one statement (one round trip, however many there are).
 pub async fn insert(c: &mut PgConnection, entries: &[ActivityEntry]) -> R<()> {
     if entries.is_empty() {
         return Ok(());
     }
-    let col = |f: fn(&ActivityEntry) -> String| entries.iter().map(f).collect::<Vec<_>>();
-    sqlx::query(
-        "INSERT INTO activity_log (id, company_id, actor_type, actor_id, action, entity_type,
-            entity_id, agent_id, run_id, details, created_at)
-         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
-            $6::text[], $7::text[], $8::uuid[], $9::uuid[], $10::jsonb[], $11::timestamptz[])",
-    )
-    .bind(entries.iter().map(|e| e.id).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.company_id).collect::<Vec<_>>())
-    .bind(col(|e| e.actor_type.as_str().to_string()))
-    .bind(col(|e| e.actor_id.clone()))
-    .bind(col(|e| e.action.clone()))
-    .bind(col(|e| e.entity_type.clone()))
-    .bind(col(|e| e.entity_id.clone()))
-    .bind(entries.iter().map(|e| e.agent_id).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.run_id).collect::<Vec<_>>())
-    .bind(
-        entries
-            .iter()
-            .map(|e| e.details.clone())
-            .collect::<Vec<_>>(),
-    )
-    .bind(entries.iter().map(|e| e.created_at).collect::<Vec<_>>())
-    .execute(&mut *c)
-    .await?;
+    let sql = format!(
+        "INSERT INTO activity_log ({COLUMNS}) SELECT {COLUMNS} FROM {}",
+        unnest(1)
+    );
+    bind(sqlx::query(AssertSqlSafe(sql)), entries)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 

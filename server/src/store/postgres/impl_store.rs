@@ -186,11 +186,14 @@ impl Store for PgStore {
         blockers: Vec<Uuid>,
         act: Vec<ActivityEntry>,
     ) -> StoreResult<Issue> {
+        if blockers.is_empty() {
+            // One statement, atomic on its own.
+            return Ok(issues::create(conn(&mut self.conn().await?), &draft, &act).await?);
+        }
         let mut tx = self.tx().await?;
-        let issue = issues::create(&mut tx, &draft, &blockers).await?;
-        // The identifier is only known now; the activity entry carries it.
-        let act = with_identifier(act, &issue.identifier);
-        finish(tx, &act).await?;
+        let issue = issues::create(&mut tx, &draft, &act).await?;
+        issues::add_blockers(&mut tx, &issue, &blockers).await?;
+        tx.commit().await?;
         Ok(issue)
     }
 
@@ -226,14 +229,8 @@ impl Store for PgStore {
     }
 
     async fn checkout_issue(&self, checkout: CheckoutWrite) -> StoreResult<bool> {
-        let mut tx = self.tx().await?;
-        let taken = issues::checkout(&mut tx, &checkout).await?;
-        if !taken {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        finish(tx, &checkout.activity).await?;
-        Ok(true)
+        // One statement (the UPDATE and its activity), atomic on its own.
+        Ok(issues::checkout(conn(&mut self.conn().await?), &checkout).await?)
     }
 
     async fn issue_refs(&self, ids: Vec<Uuid>) -> StoreResult<Vec<IssueRef>> {
@@ -243,6 +240,7 @@ impl Store for PgStore {
     async fn issue_relations(&self, query: IssueRelationsQuery) -> StoreResult<IssueRelations> {
         let mut c = self.conn().await?;
         let c = conn(&mut c);
+        let (blocked_by, blocks) = issues::blocker_links(c, query.issue_id).await?;
         Ok(IssueRelations {
             ancestors: issues::ancestors(c, query.parent_id).await?,
             project: match query.project_id {
@@ -253,8 +251,8 @@ impl Store for PgStore {
                 Some(g) => companies::get_goal(c, g).await?,
                 None => None,
             },
-            blocked_by: issues::blockers_of(c, query.issue_id).await?,
-            blocks: issues::blocked_by(c, query.issue_id).await?,
+            blocked_by,
+            blocks,
         })
     }
 

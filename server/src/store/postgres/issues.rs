@@ -1,69 +1,87 @@
 //! Issues, blockers and comments. The rules that must hold across several servers are single
-//! statements: the identifier comes from a counter row updated in the inserting transaction
-//! (its row lock serialises creators), the checkout and every PATCH are conditional UPDATEs.
+//! statements: the identifier comes from a counter row updated by the inserting statement (its
+//! row lock serialises creators), the checkout and every PATCH are conditional UPDATEs.
 
 use paperclip_shared::*;
-use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder, Row as _};
 use uuid::Uuid;
 
-use super::rows;
+use super::{activity, rows};
 use crate::store::{CheckoutWrite, CommentQuery, IssueDraft, IssueFilter, IssueWrite};
 
 type R<T> = Result<T, sqlx::Error>;
 
 const REF_COLUMNS: &str = "i.id, i.identifier, i.title, i.status, i.priority, i.assignee_agent_id, i.parent_id, i.project_id, i.goal_id";
 
-/// Takes the next number and inserts the issue in one statement: the company row stays locked
-/// (serialising creators, so numbers never repeat) for as short a time as possible.
-pub async fn create(c: &mut PgConnection, draft: &IssueDraft, blockers: &[Uuid]) -> R<Issue> {
+/// Takes the next number, inserts the issue and its activity entries (completed with the
+/// identifier) in one statement: no transaction round trips, and the company row (whose lock
+/// serialises creators, so numbers never repeat) is held only while it runs. The blockers of
+/// a new issue, if any, follow in the caller's transaction.
+pub async fn create(c: &mut PgConnection, draft: &IssueDraft, act: &[ActivityEntry]) -> R<Issue> {
     let mut issue = draft.issue.clone();
-    let (number, identifier): (i64, String) = sqlx::query_as(
+    let sql = format!(
         "WITH n AS (
             UPDATE companies SET issue_counter = issue_counter + 1, issue_count = issue_count + 1
-            WHERE id = $2 RETURNING issue_counter, issue_prefix)
-         INSERT INTO issues (id, company_id, project_id, goal_id, parent_id, title, description,
-            status, priority, assignee_agent_id, assignee_user_id, checkout_run_id, execution_run_id,
-            execution_agent_name_key, execution_locked_at, created_by_agent_id, created_by_user_id,
-            issue_number, identifier, request_depth, billing_code, idempotency_key, started_at,
-            completed_at, cancelled_at, created_at, updated_at)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-            n.issue_counter, n.issue_prefix || '-' || n.issue_counter,
-            $18, $19, $20, $21, $22, $23, $24, $25 FROM n
-         RETURNING issue_number, identifier",
-    )
-    .bind(issue.id)
-    .bind(issue.company_id)
-    .bind(issue.project_id)
-    .bind(issue.goal_id)
-    .bind(issue.parent_id)
-    .bind(&issue.title)
-    .bind(&issue.description)
-    .bind(issue.status.as_str())
-    .bind(issue.priority.as_str())
-    .bind(issue.assignee_agent_id)
-    .bind(&issue.assignee_user_id)
-    .bind(issue.checkout_run_id)
-    .bind(issue.execution_run_id)
-    .bind(&issue.execution_agent_name_key)
-    .bind(issue.execution_locked_at)
-    .bind(issue.created_by_agent_id)
-    .bind(&issue.created_by_user_id)
-    .bind(issue.request_depth)
-    .bind(&issue.billing_code)
-    .bind(&draft.idempotency_key)
-    .bind(issue.started_at)
-    .bind(issue.completed_at)
-    .bind(issue.cancelled_at)
-    .bind(issue.created_at)
-    .bind(issue.updated_at)
-    .fetch_one(&mut *c)
-    .await?;
-    issue.issue_number = number;
-    issue.identifier = identifier;
-    if !blockers.is_empty() {
-        replace_blockers(c, issue.id, issue.company_id, blockers, issue.created_at).await?;
-    }
+            WHERE id = $2 RETURNING issue_counter, issue_prefix),
+         i AS (
+            INSERT INTO issues (id, company_id, project_id, goal_id, parent_id, title, description,
+                status, priority, assignee_agent_id, assignee_user_id, checkout_run_id,
+                execution_run_id, execution_agent_name_key, execution_locked_at,
+                created_by_agent_id, created_by_user_id, issue_number, identifier, request_depth,
+                billing_code, idempotency_key, started_at, completed_at, cancelled_at, created_at,
+                updated_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                n.issue_counter, n.issue_prefix || '-' || n.issue_counter,
+                $18, $19, $20, $21, $22, $23, $24, $25 FROM n
+            RETURNING issue_number, identifier),
+         act AS (
+            INSERT INTO activity_log ({cols})
+            SELECT a.id, a.company_id, a.actor_type, a.actor_id, a.action, a.entity_type,
+                a.entity_id, a.agent_id, a.run_id,
+                CASE WHEN jsonb_typeof(a.details) = 'object'
+                     THEN a.details || jsonb_build_object('identifier', i.identifier)
+                     ELSE a.details END,
+                a.created_at
+            FROM {unnest}, i)
+         SELECT issue_number, identifier FROM i",
+        cols = activity::COLUMNS,
+        unnest = activity::unnest(26),
+    );
+    let q = sqlx::query(AssertSqlSafe(sql))
+        .bind(issue.id)
+        .bind(issue.company_id)
+        .bind(issue.project_id)
+        .bind(issue.goal_id)
+        .bind(issue.parent_id)
+        .bind(issue.title.clone())
+        .bind(issue.description.clone())
+        .bind(issue.status.as_str())
+        .bind(issue.priority.as_str())
+        .bind(issue.assignee_agent_id)
+        .bind(issue.assignee_user_id.clone())
+        .bind(issue.checkout_run_id)
+        .bind(issue.execution_run_id)
+        .bind(issue.execution_agent_name_key.clone())
+        .bind(issue.execution_locked_at)
+        .bind(issue.created_by_agent_id)
+        .bind(issue.created_by_user_id.clone())
+        .bind(issue.request_depth)
+        .bind(issue.billing_code.clone())
+        .bind(draft.idempotency_key.clone())
+        .bind(issue.started_at)
+        .bind(issue.completed_at)
+        .bind(issue.cancelled_at)
+        .bind(issue.created_at)
+        .bind(issue.updated_at);
+    let row = activity::bind(q, act).fetch_one(&mut *c).await?;
+    issue.issue_number = row.try_get("issue_number")?;
+    issue.identifier = row.try_get("identifier")?;
     Ok(issue)
+}
+
+/// Sets a new issue's blockers (inside the creating transaction).
+pub async fn add_blockers(c: &mut PgConnection, issue: &Issue, blockers: &[Uuid]) -> R<()> {
+    replace_blockers(c, issue.id, issue.company_id, blockers, issue.created_at).await
 }
 
 async fn replace_blockers(
@@ -237,28 +255,41 @@ pub async fn update(c: &mut PgConnection, w: &IssueWrite) -> R<bool> {
 
 /// One conditional UPDATE: the issue moves to `in_progress` for this agent only if its status
 /// is expected, nobody else holds it, and no blocker is unresolved. Concurrent checkouts of one
-/// row queue on its lock and re-check the conditions, so exactly one wins.
+/// row queue on its lock and re-check the conditions, so exactly one wins. The activity entries
+/// go in with it, in the same statement, only when it took.
 pub async fn checkout(c: &mut PgConnection, w: &CheckoutWrite) -> R<bool> {
     let expected: Vec<&str> = w.expected_statuses.iter().map(|s| s.as_str()).collect();
-    let done = sqlx::query(
-        "UPDATE issues SET status = 'in_progress', assignee_agent_id = $1, assignee_user_id = NULL,
-            checkout_run_id = $2, execution_run_id = $2, execution_locked_at = $3,
-            started_at = COALESCE(started_at, $3), completed_at = NULL, cancelled_at = NULL,
-            updated_at = $3
-         WHERE id = $4
-           AND (assignee_agent_id IS NULL OR assignee_agent_id = $1)
-           AND (status = ANY($5) OR (status = 'in_progress' AND assignee_agent_id = $1))
-           AND NOT EXISTS (SELECT 1 FROM issue_blockers b JOIN issues bi ON bi.id = b.blocker_issue_id
-                           WHERE b.issue_id = issues.id AND bi.status NOT IN ('done', 'cancelled'))",
-    )
-    .bind(w.agent_id)
-    .bind(w.run_id)
-    .bind(w.now)
-    .bind(w.issue_id)
-    .bind(expected)
-    .execute(&mut *c)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let sql = format!(
+        "WITH u AS (
+            UPDATE issues SET status = 'in_progress', assignee_agent_id = $1,
+                assignee_user_id = NULL, checkout_run_id = $2, execution_run_id = $2,
+                execution_locked_at = $3, started_at = COALESCE(started_at, $3),
+                completed_at = NULL, cancelled_at = NULL, updated_at = $3
+            WHERE id = $4
+              AND (assignee_agent_id IS NULL OR assignee_agent_id = $1)
+              AND (status = ANY($5) OR (status = 'in_progress' AND assignee_agent_id = $1))
+              AND NOT EXISTS (SELECT 1 FROM issue_blockers b
+                              JOIN issues bi ON bi.id = b.blocker_issue_id
+                              WHERE b.issue_id = issues.id AND bi.status NOT IN ('done', 'cancelled'))
+            RETURNING 1),
+         act AS (
+            INSERT INTO activity_log ({cols}) SELECT {cols} FROM {unnest}
+            WHERE EXISTS (SELECT 1 FROM u))
+         SELECT COUNT(*) FROM u",
+        cols = activity::COLUMNS,
+        unnest = activity::unnest(6),
+    );
+    let q = sqlx::query(AssertSqlSafe(sql))
+        .bind(w.agent_id)
+        .bind(w.run_id)
+        .bind(w.now)
+        .bind(w.issue_id)
+        .bind(expected);
+    let taken: i64 = activity::bind(q, &w.activity)
+        .fetch_one(&mut *c)
+        .await?
+        .try_get(0)?;
+    Ok(taken == 1)
 }
 
 pub async fn refs(c: &mut PgConnection, ids: &[Uuid]) -> R<Vec<IssueRef>> {
@@ -298,21 +329,34 @@ pub async fn ancestors(c: &mut PgConnection, parent_id: Option<Uuid>) -> R<Vec<I
     Ok(chain)
 }
 
+/// Both sides of an issue's blocker links in one query: (blocking it, blocked by it).
+pub async fn blocker_links(
+    c: &mut PgConnection,
+    issue_id: Uuid,
+) -> R<(Vec<IssueRef>, Vec<IssueRef>)> {
+    let rows: Vec<(bool, IssueRef)> = sqlx::query(AssertSqlSafe(format!(
+        "SELECT TRUE AS blocking, {REF_COLUMNS}, i.issue_number FROM issue_blockers b
+           JOIN issues i ON i.id = b.blocker_issue_id WHERE b.issue_id = $1
+         UNION ALL
+         SELECT FALSE, {REF_COLUMNS}, i.issue_number FROM issue_blockers b
+           JOIN issues i ON i.id = b.issue_id WHERE b.blocker_issue_id = $1
+         ORDER BY issue_number"
+    )))
+    .bind(issue_id)
+    .try_map(|r| Ok((r.try_get("blocking")?, rows::issue_ref(&r)?)))
+    .fetch_all(&mut *c)
+    .await?;
+    let (blocking, blocked): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(b, _)| *b);
+    Ok((
+        blocking.into_iter().map(|(_, r)| r).collect(),
+        blocked.into_iter().map(|(_, r)| r).collect(),
+    ))
+}
+
 pub async fn blockers_of(c: &mut PgConnection, issue_id: Uuid) -> R<Vec<IssueRef>> {
     sqlx::query(AssertSqlSafe(format!(
         "SELECT {REF_COLUMNS} FROM issue_blockers b JOIN issues i ON i.id = b.blocker_issue_id
          WHERE b.issue_id = $1 ORDER BY i.issue_number"
-    )))
-    .bind(issue_id)
-    .try_map(|r| rows::issue_ref(&r))
-    .fetch_all(&mut *c)
-    .await
-}
-
-pub async fn blocked_by(c: &mut PgConnection, issue_id: Uuid) -> R<Vec<IssueRef>> {
-    sqlx::query(AssertSqlSafe(format!(
-        "SELECT {REF_COLUMNS} FROM issue_blockers b JOIN issues i ON i.id = b.issue_id
-         WHERE b.blocker_issue_id = $1 ORDER BY i.issue_number"
     )))
     .bind(issue_id)
     .try_map(|r| rows::issue_ref(&r))
