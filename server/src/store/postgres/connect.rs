@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::store::migrations;
@@ -77,8 +77,10 @@ pub fn parse_url(url: &str) -> StoreResult<PgTarget> {
     }
     let mut prepare = true;
     let mut max_connections = 16;
+    let mut sslmode_given = false;
     let mut kept: Vec<(String, String)> = Vec::new();
     for (k, v) in parsed.query_pairs() {
+        sslmode_given |= k == "sslmode" || k == "ssl-mode";
         match k.as_ref() {
             "prepare" => {
                 prepare = parse_bool(&v)
@@ -105,9 +107,15 @@ pub fn parse_url(url: &str) -> StoreResult<PgTarget> {
     if !prepare {
         options = options.statement_cache_capacity(0);
     }
+    let host = parsed.host_str().unwrap_or("localhost").to_string();
+    if !sslmode_given && is_loopback(&host) {
+        // TLS to this same machine protects nothing, and sqlx's TLS handshake waits ~270 ms
+        // per connection here (small writes meeting delayed ACKs). `?sslmode=…` still decides.
+        options = options.ssl_mode(PgSslMode::Disable);
+    }
     let database = parsed.path().trim_start_matches('/').to_string();
     Ok(PgTarget {
-        host: parsed.host_str().unwrap_or("localhost").to_string(),
+        host,
         port: parsed.port().unwrap_or(5432),
         database: if database.is_empty() {
             options.get_database().unwrap_or("postgres").to_string()
@@ -119,6 +127,14 @@ pub fn parse_url(url: &str) -> StoreResult<PgTarget> {
         prepare,
         max_connections,
     })
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare == "localhost"
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -262,6 +278,21 @@ mod tests {
         );
         assert!(!t.prepare);
         assert!(!format!("{t:?}").contains("s3cret"));
+        let remote = parse_url("postgres://u@db.example/x").unwrap();
+        assert!(
+            matches!(remote.options.get_ssl_mode(), PgSslMode::Prefer),
+            "remote: TLS when offered"
+        );
+        let t = parse_url("postgresql://u@localhost/x?pool_size=3").unwrap();
+        assert!(
+            matches!(t.options.get_ssl_mode(), PgSslMode::Disable),
+            "loopback: no TLS"
+        );
+        let t = parse_url("postgresql://u@127.0.0.1/x?sslmode=require").unwrap();
+        assert!(
+            matches!(t.options.get_ssl_mode(), PgSslMode::Require),
+            "asked for"
+        );
         let t = parse_url("postgresql://u@localhost/x?pool_size=3").unwrap();
         assert!(t.prepare);
         assert_eq!(t.max_connections, 3);
