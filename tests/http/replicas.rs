@@ -144,3 +144,30 @@ async fn a_transaction_mode_pooler_setting_works_end_to_end() {
     assert_eq!(seen, list);
     lean.stop().await;
 }
+
+#[tokio::test]
+async fn the_store_leads_through_one_interface_on_both_backends() {
+    use paperclip_server::store::Store;
+    use paperclip_server::store::postgres::PgStore;
+    use paperclip_server::store::sqlite::SqliteStore;
+
+    let s = test_server!();
+    let url = s.database_url().unwrap();
+    let open = || async {
+        PgStore::open(parse_url(&url).unwrap(), Duration::from_secs(5))
+            .await
+            .unwrap()
+    };
+    let (a, b) = (open().await, open().await);
+    assert!(a.try_lead("scheduler").await.unwrap());
+    assert!(!b.try_lead("scheduler").await.unwrap());
+    assert!(b.try_lead("backups").await.unwrap());
+    a.resign("scheduler").await.unwrap();
+    assert!(b.try_lead("scheduler").await.unwrap());
+    assert!(!a.try_lead("scheduler").await.unwrap());
+
+    // SQLite: one server per database file, which always leads.
+    let dir = tempfile::tempdir().unwrap();
+    let lite = SqliteStore::open(&dir.path().join("x.db")).unwrap();
+    assert!(lite.try_lead("scheduler").await.unwrap());
+}

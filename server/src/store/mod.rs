@@ -24,6 +24,14 @@ pub trait Store: Send + Sync + 'static {
     /// A short human name of the backend and where it lives, for the start-up line.
     fn describe(&self) -> String;
 
+    /// Leadership of work that must run once across servers sharing this database (the
+    /// heartbeat scheduler, backups): true while this process leads `name`. Call it before each
+    /// round of that work; it also notices a lost leadership. SQLite has one server per
+    /// database (the instance lock), which always leads; PostgreSQL uses an advisory lock.
+    async fn try_lead(&self, name: &str) -> StoreResult<bool>;
+    /// Gives leadership of `name` up (at shutdown; a dead process loses it by itself).
+    async fn resign(&self, name: &str) -> StoreResult<()>;
+
     async fn ensure_user(&self, user: UserRecord, instance_admin: bool) -> StoreResult<()>;
     async fn is_instance_admin(&self, user_id: &str) -> StoreResult<bool>;
 

@@ -8,6 +8,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
+use super::leader::LeaderLock;
 use super::{PgStore, activity, agents, companies, issues};
 use crate::store::*;
 
@@ -44,6 +45,21 @@ impl Store for PgStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn try_lead(&self, name: &str) -> StoreResult<bool> {
+        let mut leaders = self.leaders.lock().await;
+        let lock = leaders
+            .entry(name.to_string())
+            .or_insert_with(|| LeaderLock::new(name));
+        lock.try_acquire(&self.target).await
+    }
+
+    async fn resign(&self, name: &str) -> StoreResult<()> {
+        match self.leaders.lock().await.get_mut(name) {
+            Some(lock) => lock.release().await,
+            None => Ok(()),
+        }
     }
 
     fn describe(&self) -> String {

@@ -12,6 +12,9 @@ mod issues;
 pub mod leader;
 mod rows;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use sqlx::PgPool;
 
 pub use connect::{PgTarget, connect_with_retry, migrate, parse_url, schema_version};
@@ -22,6 +25,8 @@ use super::{StoreError, StoreResult};
 pub struct PgStore {
     pool: PgPool,
     target: PgTarget,
+    /// Leader locks taken through `Store::try_lead`, by name.
+    leaders: Arc<tokio::sync::Mutex<HashMap<String, leader::LeaderLock>>>,
 }
 
 impl PgStore {
@@ -30,7 +35,11 @@ impl PgStore {
     pub async fn open(target: PgTarget, wait: std::time::Duration) -> StoreResult<Self> {
         let pool = connect::connect_with_retry(&target, wait).await?;
         connect::migrate(&pool).await?;
-        Ok(PgStore { pool, target })
+        Ok(PgStore {
+            pool,
+            target,
+            leaders: Arc::default(),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {

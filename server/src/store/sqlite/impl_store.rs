@@ -20,6 +20,14 @@ impl Store for SqliteStore {
             .await;
     }
 
+    async fn try_lead(&self, _name: &str) -> StoreResult<bool> {
+        Ok(true)
+    }
+
+    async fn resign(&self, _name: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
     fn describe(&self) -> String {
         format!("sqlite {}", self.path.display())
     }
