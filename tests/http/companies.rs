@@ -243,3 +243,27 @@ async fn openapi_document_covers_every_route() {
         );
     }
 }
+
+#[tokio::test]
+async fn nul_characters_are_refused_by_name_on_every_backend() {
+    // PostgreSQL cannot store U+0000 in text or jsonb; both backends refuse it alike.
+    let s = test_server!();
+    let (st, e) = s.post("/companies", json!({"name": "Ac\u{0}me"})).await;
+    assert_error(st, &e, StatusCode::BAD_REQUEST);
+    assert!(e["error"].as_str().unwrap().contains("name"), "{e}");
+    let c = s.company("Clean").await;
+    let (st, e) = s
+        .post(
+            &format!("/companies/{c}/agents"),
+            json!({"name": "Bot", "role": "engineer", "adapterConfig": {"env": {"K\u{0}": "v"}}}),
+        )
+        .await;
+    assert_error(st, &e, StatusCode::BAD_REQUEST);
+    let (st, e) = s
+        .get(&format!("/companies/{c}/activity?entityType=%3A%00x"))
+        .await;
+    assert_error(st, &e, StatusCode::BAD_REQUEST);
+    assert!(e["error"].as_str().unwrap().contains("entityType"), "{e}");
+    let (_, list) = s.get("/companies").await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "nothing half-written");
+}

@@ -90,6 +90,9 @@ impl From<StoreError> for ApiError {
                 "invalid_reference",
                 "A referenced record does not exist",
             ),
+            StoreError::Invalid(message) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+            }
             StoreError::Unavailable(cause) => {
                 tracing::error!(%cause, "database unavailable");
                 ApiError::new(

@@ -112,6 +112,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             ));
         }
         let text: &[u8] = if empty { b"{}" } else { &bytes };
+        refuse_nul_in_json(text)?;
         let mut de = serde_json::Deserializer::from_slice(text);
         let parsed = serde_path_to_error::deserialize(&mut de);
         if let (Ok(_), Err(trailing)) = (&parsed, de.end()) {
@@ -144,6 +145,57 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
+/// Text may not contain NUL (U+0000): PostgreSQL cannot store it in text or jsonb, so it is
+/// refused on every backend alike, with the field named.
+fn nul_error(field: &str) -> ApiError {
+    let field = if field.contains('\0') { "query" } else { field };
+    ApiError::bad_request(
+        field,
+        format!("{field}: text must not contain NUL (\\u0000) characters"),
+    )
+}
+
+/// Finds a NUL in any string or key of a JSON body (only parsed when the raw text has one).
+fn refuse_nul_in_json(text: &[u8]) -> Result<(), ApiError> {
+    fn walk(v: &serde_json::Value, path: &str) -> Option<String> {
+        match v {
+            serde_json::Value::String(s) if s.contains('\0') => Some(path.to_string()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, item)| {
+                let here = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                if k.contains('\0') {
+                    Some(if path.is_empty() {
+                        "body".into()
+                    } else {
+                        path.to_string()
+                    })
+                } else {
+                    walk(item, &here)
+                }
+            }),
+            _ => None,
+        }
+    }
+    let suspicious = text.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"));
+    if !suspicious {
+        return Ok(());
+    }
+    match serde_json::from_slice::<serde_json::Value>(text) {
+        Ok(v) => match walk(&v, "") {
+            Some(path) => Err(nul_error(if path.is_empty() { "body" } else { &path })),
+            None => Ok(()),
+        },
+        Err(_) => Ok(()), // malformed JSON is reported by the typed parse that follows
+    }
+}
+
 /// A UUID from the path, with a 404 that names the resource when it does not parse (a string
 /// that is not an id cannot name an existing object).
 pub fn path_id(text: &str, not_found: &'static str) -> Result<Uuid, ApiError> {
@@ -159,9 +211,15 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let raw = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
-            .map(QueryPairs)
-            .map_err(|e| ApiError::bad_request("query", format!("Invalid query string: {e}")))
+        let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
+            .map_err(|e| ApiError::bad_request("query", format!("Invalid query string: {e}")))?;
+        if let Some((k, _)) = pairs
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(nul_error(k));
+        }
+        Ok(QueryPairs(pairs))
     }
 }
 
