@@ -94,7 +94,11 @@ impl Server {
             domain: Domain::new(store.clone(), config.company_deletion_enabled),
             mode: config.deployment_mode,
             exposure: config.exposure,
-            guard: HostnameGuard::new(&config.host, &config.allowed_hostnames),
+            guard: HostnameGuard::new(
+                &config.host,
+                &config.allowed_hostnames,
+                (!config.allowed_hostnames_from_env).then(|| config.paths.config_file.clone()),
+            ),
         };
         let info = serde_json::json!({"pid": std::process::id(), "url": format!("http://{addr}"), "startedAt": chrono::Utc::now()});
         let _ = std::fs::write(config.paths.server_info_file(), info.to_string());

@@ -198,3 +198,61 @@ fn db_status_and_migrate_describe_the_instance_database() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn allowed_hostname_takes_effect_on_a_running_server() {
+    let home = tempfile::tempdir().unwrap();
+    let (_server, url) = start(home.path());
+    let client = reqwest::Client::new();
+    let status_for = |host: &'static str| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            client
+                .get(format!("{url}/api/companies"))
+                .header("Host", host)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // Retries for a second: the server checks config.json at most every 250 ms.
+    let settles_to = |host: &'static str, want: u16| async move {
+        for _ in 0..20 {
+            if status_for(host).await.as_u16() == want {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    assert_eq!(status_for("box.example.com").await.as_u16(), 403);
+
+    let (ok, out) = output(paperclip(home.path()).args(["allowed-hostname", "Box.Example.com"]));
+    assert!(ok && out.contains("allowed box.example.com"), "{out}");
+    assert!(
+        settles_to("box.example.com:3100", 200).await,
+        "no restart needed"
+    );
+    assert_eq!(status_for("other.example.com").await.as_u16(), 403);
+
+    let (ok, out) = output(paperclip(home.path()).args(["allowed-hostname", "box.example.com"]));
+    assert!(ok && out.contains("already allowed"), "{out}");
+    let (ok, out) =
+        output(paperclip(home.path()).args(["allowed-hostname", "--remove", "box.example.com"]));
+    assert!(ok && out.contains("removed"), "{out}");
+    assert!(settles_to("box.example.com", 403).await);
+
+    for bad in [
+        "https://box.example.com",
+        "box.example.com:3100",
+        "bad host",
+    ] {
+        let (ok, out) = output(paperclip(home.path()).args(["allowed-hostname", bad]));
+        assert!(!ok, "{bad}: {out}");
+    }
+    let config =
+        std::fs::read_to_string(home.path().join("instances/default/config.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&config).unwrap();
+    assert_eq!(doc["server"]["allowedHostnames"], serde_json::json!([]));
+}

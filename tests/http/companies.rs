@@ -30,7 +30,10 @@ async fn health_answers_flat_fields_and_ignores_the_host_guard() {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert!(
-        body["error"].as_str().unwrap().contains("allowedHostnames"),
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("paperclip allowed-hostname evil.example"),
         "{body}"
     );
 }

@@ -196,7 +196,7 @@ async fn hostname_guard(State(state): State<AppState>, req: Request, next: Next)
                 StatusCode::FORBIDDEN,
                 "hostname_not_allowed",
                 format!(
-                    "Host {h:?} is not allowed. To serve it, add {:?} to server.allowedHostnames in config.json (or to PAPERCLIP_ALLOWED_HOSTNAMES) and restart.",
+                    "Host {h:?} is not allowed. To serve it, run `paperclip allowed-hostname {}` (a running server picks it up at once), or add it to PAPERCLIP_ALLOWED_HOSTNAMES and restart.",
                     h.split(':').next().unwrap_or(&h)
                 ),
             )

@@ -1,6 +1,7 @@
 //! The `paperclip` command: clap definitions and what each command does.
 
 mod db;
+mod hostname;
 mod onboard;
 mod run;
 
@@ -46,6 +47,15 @@ pub enum Command {
         /// Overwrite an existing config.json
         #[arg(long)]
         force: bool,
+    },
+    /// Allow a hostname (or IP) in the Host header: adds it to server.allowedHostnames in
+    /// config.json; a running server picks it up without a restart
+    AllowedHostname {
+        /// The host name clients use, e.g. paperclip.example.com (no scheme, no port)
+        host: String,
+        /// Remove it from the list instead
+        #[arg(long)]
+        remove: bool,
     },
     /// Look at, upgrade or move the instance's database (SQLite or PostgreSQL)
     #[command(subcommand)]
@@ -98,6 +108,7 @@ pub fn main() -> ExitCode {
             run::run(crate::config::Overrides { bind, host, port })
         }
         Command::Onboard { yes, force } => onboard::onboard(yes, force),
+        Command::AllowedHostname { host, remove } => hostname::allowed_hostname(host, remove),
         Command::Db(DbCommand::Status { url }) => db::status(url),
         Command::Db(DbCommand::Migrate { url }) => db::migrate(url),
         Command::Db(DbCommand::Copy { from, to, force }) => db::copy(from, to, force),

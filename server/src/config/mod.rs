@@ -94,6 +94,9 @@ pub struct Config {
     pub host: String,
     pub port: u16,
     pub allowed_hostnames: Vec<String>,
+    /// True when `PAPERCLIP_ALLOWED_HOSTNAMES` decides the list (config.json is then not
+    /// followed for changes).
+    pub allowed_hostnames_from_env: bool,
     pub database: DatabaseConfig,
     pub log_format: LogFormat,
     pub company_deletion_enabled: bool,
@@ -180,6 +183,7 @@ impl Config {
                 _ => "127.0.0.1".into(),
             });
         let mut allowed_hostnames = settings.allowed_hostnames.clone();
+        let allowed_hostnames_from_env = env("PAPERCLIP_ALLOWED_HOSTNAMES").is_some();
         if let Some(list) = env("PAPERCLIP_ALLOWED_HOSTNAMES") {
             allowed_hostnames = list
                 .split(',')
@@ -239,6 +243,7 @@ impl Config {
             host,
             port,
             allowed_hostnames,
+            allowed_hostnames_from_env,
             database,
             log_format,
             company_deletion_enabled,

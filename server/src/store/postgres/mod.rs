@@ -67,10 +67,9 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
                     .unwrap_or_else(|| db.message().to_string()),
             ),
             // Data exceptions (a value the column cannot hold): bad input, not a server fault.
-            Some(code) if code.starts_with("22") => StoreError::Invalid(format!(
-                "the database refused a value: {}",
-                db.message()
-            )),
+            Some(code) if code.starts_with("22") => {
+                StoreError::Invalid(format!("the database refused a value: {}", db.message()))
+            }
             // Serialization failure, deadlock, too many connections, admin shutdown.
             Some("40001" | "40P01" | "53300" | "57P01") => {
                 StoreError::Unavailable(db.message().to_string())
