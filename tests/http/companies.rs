@@ -270,3 +270,33 @@ async fn nul_characters_are_refused_by_name_on_every_backend() {
     let (_, list) = s.get("/companies").await;
     assert_eq!(list.as_array().unwrap().len(), 1, "nothing half-written");
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let s = test_server!();
+    for (path, expect) in [
+        ("/health", StatusCode::OK),
+        ("/companies", StatusCode::OK),
+        ("/issues/not-an-id", StatusCode::NOT_FOUND),
+        ("/no-such-route", StatusCode::NOT_FOUND),
+    ] {
+        let resp = s
+            .client
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), expect, "{path}");
+        let h = resp.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+    }
+}

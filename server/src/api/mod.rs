@@ -163,7 +163,30 @@ pub fn router(state: AppState) -> Router {
                 .into_response()
             },
         ))
+        .layer(middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Headers every response carries (errors and panics included): no sniffing, no framing, no
+/// referrer, no caching of private data, and a CSP that lets a JSON response load nothing.
+async fn security_headers(mut response: Response) -> Response {
+    use axum::http::header::{self, HeaderValue};
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+    ] {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    response
 }
 
 async fn fallback(req: Request) -> Response {
