@@ -271,7 +271,7 @@ echo "schemathesis rc: ${ST_RCS[*]} (124/130 = hit the time cap)"
 echo "server alive   : $SERVER_ALIVE"
 echo "server ERROR/panic log lines: $PANICS"
 if [[ "$PANICS" != "0" ]]; then
-    grep -iE 'panick|ERROR' "$WORK/server.log" | sort | uniq -c | sort -rn | head -n 20
+    grep -iE 'panick|ERROR' "$WORK/server.log" | sort | uniq -c | sort -rn | head -n 20 || true
 fi
 echo "distinct failures (from the NDJSON report):"
 "$PYTHON" - "$WORK/report" <<'PYEOF' || true

@@ -300,3 +300,35 @@ async fn every_response_carries_the_security_headers() {
         );
     }
 }
+
+#[tokio::test]
+async fn json_numbers_round_trip_within_the_limit_and_are_refused_beyond_it() {
+    // PostgreSQL gives jsonb numbers back with every digit; near the f64 limit that no longer
+    // parses, so both backends refuse numbers beyond ±1e300 up front.
+    let s = test_server!();
+    let c = s.company("Numbers").await;
+    let (st, e) = s
+        .post(
+            &format!("/companies/{c}/agents"),
+            json!({"name": "Big", "role": "engineer", "metadata": {"x": 1.7976931348623157e308}}),
+        )
+        .await;
+    assert_error(st, &e, StatusCode::BAD_REQUEST);
+    assert!(e["error"].as_str().unwrap().contains("metadata.x"), "{e}");
+    let (st, a) = s
+        .post(
+            &format!("/companies/{c}/agents"),
+            json!({"name": "Fine", "role": "engineer",
+                   "metadata": {"big": 1e299, "small": -2.5e-300, "int": 123456789012345678u64, "f": 0.1}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
+    let (st, back) = s
+        .get(&format!("/agents/{}", a["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{back}");
+    assert_eq!(back["metadata"], a["metadata"]);
+    assert_eq!(back["metadata"]["f"], 0.1);
+    let (st, list) = s.get(&format!("/companies/{c}/agents")).await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+}

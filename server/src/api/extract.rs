@@ -112,7 +112,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             ));
         }
         let text: &[u8] = if empty { b"{}" } else { &bytes };
-        refuse_nul_in_json(text)?;
+        check_json_values(text)?;
         let mut de = serde_json::Deserializer::from_slice(text);
         let parsed = serde_path_to_error::deserialize(&mut de);
         if let (Ok(_), Err(trailing)) = (&parsed, de.end()) {
@@ -155,11 +155,27 @@ fn nul_error(field: &str) -> ApiError {
     )
 }
 
-/// Finds a NUL in any string or key of a JSON body (only parsed when the raw text has one).
-fn refuse_nul_in_json(text: &[u8]) -> Result<(), ApiError> {
-    fn walk(v: &serde_json::Value, path: &str) -> Option<String> {
+/// Numbers in bodies must lie within ±1e300: PostgreSQL keeps JSON numbers as exact decimals
+/// and gives them back with every digit, which near the f64 limit no longer parses.
+const NUMBER_LIMIT: f64 = 1e300;
+
+/// Refuses what some backend could not store or give back: NUL in any string or key, and
+/// numbers beyond ±1e300. The body is parsed as a tree only when its raw text could hold
+/// either (an escaped NUL, or a digit followed by an exponent).
+fn check_json_values(text: &[u8]) -> Result<(), ApiError> {
+    fn walk(v: &serde_json::Value, path: &str) -> Option<(String, &'static str)> {
+        let at = |p: &str| {
+            if p.is_empty() {
+                "body".to_string()
+            } else {
+                p.to_string()
+            }
+        };
         match v {
-            serde_json::Value::String(s) if s.contains('\0') => Some(path.to_string()),
+            serde_json::Value::String(s) if s.contains('\0') => Some((at(path), "nul")),
+            serde_json::Value::Number(n) if n.as_f64().is_some_and(|f| f.abs() > NUMBER_LIMIT) => {
+                Some((at(path), "number"))
+            }
             serde_json::Value::Array(items) => items
                 .iter()
                 .enumerate()
@@ -171,11 +187,7 @@ fn refuse_nul_in_json(text: &[u8]) -> Result<(), ApiError> {
                     format!("{path}.{k}")
                 };
                 if k.contains('\0') {
-                    Some(if path.is_empty() {
-                        "body".into()
-                    } else {
-                        path.to_string()
-                    })
+                    Some((at(path), "nul"))
                 } else {
                     walk(item, &here)
                 }
@@ -183,16 +195,23 @@ fn refuse_nul_in_json(text: &[u8]) -> Result<(), ApiError> {
             _ => None,
         }
     }
-    let suspicious = text.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"));
-    if !suspicious {
+    let nul = text.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"));
+    let exponent = text
+        .windows(2)
+        .any(|w| w[0].is_ascii_digit() && (w[1] == b'e' || w[1] == b'E'));
+    if !nul && !exponent {
         return Ok(());
     }
-    match serde_json::from_slice::<serde_json::Value>(text) {
-        Ok(v) => match walk(&v, "") {
-            Some(path) => Err(nul_error(if path.is_empty() { "body" } else { &path })),
-            None => Ok(()),
-        },
-        Err(_) => Ok(()), // malformed JSON is reported by the typed parse that follows
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(text) else {
+        return Ok(()); // malformed JSON is reported by the typed parse that follows
+    };
+    match walk(&v, "") {
+        Some((field, "nul")) => Err(nul_error(&field)),
+        Some((field, _)) => Err(ApiError::bad_request(
+            &field,
+            format!("{field}: numbers must lie between -1e300 and 1e300"),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -66,8 +66,9 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
                     .map(str::to_string)
                     .unwrap_or_else(|| db.message().to_string()),
             ),
-            // Data exceptions (a value the column cannot hold): bad input, not a server fault.
-            Some(code) if code.starts_with("22") => {
+            // Data exceptions (a value the column cannot hold) and a value too big for an index
+            // (54000): bad input, not a server fault.
+            Some(code) if code.starts_with("22") || code == "54000" => {
                 StoreError::Invalid(format!("the database refused a value: {}", db.message()))
             }
             // Serialization failure, deadlock, too many connections, admin shutdown.
