@@ -245,6 +245,22 @@ fn kinds(table: usize) -> impl Iterator<Item = Kind> {
     TABLES[table].columns.iter().map(|(_, k)| *k)
 }
 
+/// A database's columns of `table` must be exactly the ones `TABLES` lists.
+fn same_columns(
+    table: &tables::Table,
+    found: std::collections::HashSet<String>,
+) -> StoreResult<()> {
+    let listed: std::collections::HashSet<String> =
+        table.columns.iter().map(|(c, _)| c.to_string()).collect();
+    if found != listed {
+        return Err(StoreError::Internal(format!(
+            "table {} has columns {found:?}, the copy knows {listed:?}",
+            table.name
+        )));
+    }
+    Ok(())
+}
+
 /// Counts a table's rows that are data, not what every server creates at start (the built-in
 /// board user and its role).
 fn data_rows_sql(table: &str) -> String {

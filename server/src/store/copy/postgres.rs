@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::tables::{Kind, TABLES};
 use super::{
     BATCH, Fingerprint, Msg, Received, Row, TableReport, Val, data_rows_sql, kinds, not_empty,
-    verify,
+    same_columns, verify,
 };
 use crate::store::postgres::{PgTarget, schema_version};
 use crate::store::{StoreError, StoreResult, migrations};
@@ -75,13 +75,7 @@ async fn check_columns(c: &mut PgConnection) -> StoreResult<()> {
         .fetch_all(&mut *c)
         .await?;
         let found: HashSet<String> = found.into_iter().collect();
-        let listed: HashSet<String> = t.columns.iter().map(|(c, _)| c.to_string()).collect();
-        if found != listed {
-            return Err(StoreError::Internal(format!(
-                "table {} has columns {found:?}, the copy knows {listed:?}",
-                t.name
-            )));
-        }
+        same_columns(t, found)?;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::tables::{Kind, TABLES};
 use super::{
     BATCH, Fingerprint, Msg, Received, Row, TableReport, Val, data_rows_sql, kinds, not_empty,
-    verify,
+    same_columns, verify,
 };
 use crate::store::sqlite::{apply_migrations, map_err, schema_version};
 use crate::store::{StoreError, StoreResult, migrations};
@@ -79,13 +79,7 @@ fn check_columns(conn: &Connection) -> StoreResult<()> {
             .map_err(map_err)?
             .collect::<R<_>>()
             .map_err(map_err)?;
-        let listed: HashSet<String> = t.columns.iter().map(|(c, _)| c.to_string()).collect();
-        if found != listed {
-            return Err(StoreError::Internal(format!(
-                "table {} has columns {found:?}, the copy knows {listed:?}",
-                t.name
-            )));
-        }
+        same_columns(t, found)?;
     }
     Ok(())
 }
