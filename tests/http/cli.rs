@@ -256,3 +256,33 @@ async fn allowed_hostname_takes_effect_on_a_running_server() {
     let doc: serde_json::Value = serde_json::from_str(&config).unwrap();
     assert_eq!(doc["server"]["allowedHostnames"], serde_json::json!([]));
 }
+
+#[test]
+fn db_copy_will_not_write_under_a_running_server() {
+    let home = tempfile::tempdir().unwrap();
+    let (_server, _url) = start(home.path());
+    let source = tempfile::tempdir().unwrap();
+    let source_db = source.path().join("source.db");
+    let (ok, out) = output(paperclip(home.path()).args([
+        "db",
+        "migrate",
+        "--url",
+        source_db.to_str().unwrap(),
+    ]));
+    assert!(ok, "{out}");
+    let target = home.path().join("instances/default/db/paperclip.db");
+    let (ok, out) = output(paperclip(home.path()).args([
+        "db",
+        "copy",
+        "--from",
+        source_db.to_str().unwrap(),
+        "--to",
+        target.to_str().unwrap(),
+        "--force",
+    ]));
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("a Paperclip server is running") && out.contains("pid"),
+        "{out}"
+    );
+}

@@ -132,6 +132,12 @@ pub fn copy(from: Option<String>, to: String, force: bool) -> anyhow::Result<()>
     {
         bail!("--from and --to are the same file");
     }
+    // A SQLite target inside an instance home: hold that instance's lock while copying, so no
+    // server is serving the database being replaced (nor starts on it halfway).
+    let _held = match &to {
+        Location::Sqlite(path) => hold_instance_of(path)?,
+        Location::Postgres(_) => None,
+    };
     eprintln!("copying {}\n     to {}", from.describe(), to.describe());
     let started = Instant::now();
     let reports =
@@ -154,4 +160,41 @@ pub fn copy(from: Option<String>, to: String, force: bool) -> anyhow::Result<()>
          needs the same secrets master key as the source's"
     );
     Ok(())
+}
+
+/// When `db` is an instance's database (`<instance>/db/<file>` beside `<instance>/server.lock`),
+/// takes that instance's lock, or says which server holds it.
+fn hold_instance_of(db: &std::path::Path) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(instance) = db
+        .parent()
+        .filter(|dir| dir.file_name().is_some_and(|n| n == "db"))
+        .and_then(|dir| dir.parent())
+    else {
+        return Ok(None);
+    };
+    let lock_path = instance.join("server.lock");
+    if !lock_path.exists() {
+        return Ok(None);
+    }
+    let lock = std::fs::File::options()
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(Some(lock)),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let owner = std::fs::read_to_string(instance.join("server.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .map(|v| format!(" (pid {}, {})", v["pid"], v["url"].as_str().unwrap_or("?")))
+                .unwrap_or_default();
+            bail!(
+                "a Paperclip server is running on {}{owner}; stop it before copying into its database",
+                instance.display()
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", lock_path.display()))
+        }
+    }
 }
