@@ -140,6 +140,17 @@ impl Bound {
     }
 }
 
+/// "pid N serving URL" from a running server's `server.json`, when it can be read.
+pub fn lock_owner(server_info: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(server_info).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(format!(
+        "pid {} serving {}",
+        v["pid"],
+        v["url"].as_str().unwrap_or("?")
+    ))
+}
+
 /// One server per instance home: an exclusive lock on `server.lock` held for the server's life.
 fn take_instance_lock(config: &Config) -> Result<File, StartError> {
     let path = config.paths.lock_file();
@@ -155,16 +166,7 @@ fn take_instance_lock(config: &Config) -> Result<File, StartError> {
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => {
-            let owner = std::fs::read_to_string(config.paths.server_info_file())
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .map(|v| {
-                    format!(
-                        "pid {} serving {}",
-                        v["pid"],
-                        v["url"].as_str().unwrap_or("?")
-                    )
-                })
+            let owner = lock_owner(&config.paths.server_info_file())
                 .unwrap_or_else(|| "a process holds the instance lock".into());
             Err(StartError::AlreadyRunning {
                 home: config.paths.instance_dir.display().to_string(),

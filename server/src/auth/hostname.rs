@@ -91,6 +91,7 @@ impl HostnameGuard {
         let Some(path) = &self.inner.follow else {
             return;
         };
+        // Offset by one period so the very first request (at `born`, `checked_ms` = 0) looks too.
         let now = self.inner.born.elapsed().as_millis() as u64 + CHECK_EVERY_MS;
         let last = self.inner.checked_ms.load(Ordering::Relaxed);
         if now.saturating_sub(last) < CHECK_EVERY_MS

@@ -183,10 +183,8 @@ fn hold_instance_of(db: &std::path::Path) -> anyhow::Result<Option<std::fs::File
     match lock.try_lock() {
         Ok(()) => Ok(Some(lock)),
         Err(std::fs::TryLockError::WouldBlock) => {
-            let owner = std::fs::read_to_string(instance.join("server.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .map(|v| format!(" (pid {}, {})", v["pid"], v["url"].as_str().unwrap_or("?")))
+            let owner = crate::server::lock_owner(&instance.join("server.json"))
+                .map(|o| format!(" ({o})"))
                 .unwrap_or_default();
             bail!(
                 "a Paperclip server is running on {}{owner}; stop it before copying into its database",

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::store::postgres::{PgTarget, parse_url};
+use crate::store::postgres::{PgTarget, parse_bool, parse_pool_size, parse_url};
 
 pub use error::ConfigError;
 pub use paths::InstancePaths;
@@ -298,27 +298,17 @@ fn postgres_config(
         message: e.to_string(),
     })?;
     if let Some(v) = env("PAPERCLIP_DB_PREPARE") {
-        let prepare = match v.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => true,
-            "false" | "0" | "no" | "off" => false,
-            _ => {
-                return Err(ConfigError::Env {
-                    var: "PAPERCLIP_DB_PREPARE".into(),
-                    message: format!("{v:?} is not true or false"),
-                });
-            }
-        };
+        let prepare = parse_bool(&v).ok_or_else(|| ConfigError::Env {
+            var: "PAPERCLIP_DB_PREPARE".into(),
+            message: format!("{v:?} is not true or false"),
+        })?;
         target = target.with_prepare(prepare);
     }
     if let Some(v) = env("PAPERCLIP_DB_POOL_SIZE") {
-        target.max_connections = v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| ConfigError::Env {
-                var: "PAPERCLIP_DB_POOL_SIZE".into(),
-                message: format!("{v:?} is not a number from 1 to 1000"),
-            })?;
+        target.max_connections = parse_pool_size(&v).ok_or_else(|| ConfigError::Env {
+            var: "PAPERCLIP_DB_POOL_SIZE".into(),
+            message: format!("{v:?} is not a number from 1 to 1000"),
+        })?;
     }
     let connect_wait = match env("PAPERCLIP_DB_CONNECT_WAIT_SEC") {
         None => Duration::from_secs(30),

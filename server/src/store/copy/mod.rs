@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::postgres::{PgTarget, parse_url};
-use super::{StoreError, StoreResult};
+use super::{StoreError, StoreResult, migrations};
 use tables::{Kind, TABLES};
 
 /// One end of a copy.
@@ -243,6 +243,18 @@ fn verify(table: usize, source: Fingerprint, target: Fingerprint) -> StoreResult
 
 fn kinds(table: usize) -> impl Iterator<Item = Kind> {
     TABLES[table].columns.iter().map(|(_, k)| *k)
+}
+
+/// The source must be at this binary's schema version (the copy knows its columns only).
+fn source_at_latest(source: &str, version: i64) -> StoreResult<()> {
+    if version == migrations::latest() {
+        return Ok(());
+    }
+    Err(StoreError::Invalid(format!(
+        "the source {source} has schema version {version}, this binary copies version {}; start this \
+         Paperclip on it once (or `paperclip db migrate` with it configured) first",
+        migrations::latest()
+    )))
 }
 
 /// A database's columns of `table` must be exactly the ones `TABLES` lists.

@@ -14,10 +14,10 @@ use uuid::Uuid;
 use super::tables::{Kind, TABLES};
 use super::{
     BATCH, Fingerprint, Msg, Received, Row, TableReport, Val, data_rows_sql, kinds, not_empty,
-    same_columns, verify,
+    same_columns, source_at_latest, verify,
 };
+use crate::store::StoreResult;
 use crate::store::postgres::{PgTarget, schema_version};
-use crate::store::{StoreError, StoreResult, migrations};
 
 type R<T> = Result<T, sqlx::Error>;
 
@@ -84,14 +84,7 @@ async fn check_columns(c: &mut PgConnection) -> StoreResult<()> {
 pub async fn read_all(target: &PgTarget, tx: mpsc::Sender<Msg>) -> StoreResult<()> {
     let pool = crate::store::postgres::connect_with_retry(target, Duration::from_secs(10)).await?;
     let version = schema_version(&pool).await?;
-    if version != migrations::latest() {
-        return Err(StoreError::Invalid(format!(
-            "the source {} has schema version {version}, this binary copies version {}; start this \
-             Paperclip on it once (or `paperclip db migrate` with it configured) first",
-            target.describe(),
-            migrations::latest()
-        )));
-    }
+    source_at_latest(&target.describe(), version)?;
     let mut c = pool.acquire().await?;
     check_columns(&mut c).await?;
     sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -11,10 +11,10 @@ use tokio::sync::mpsc;
 use super::tables::{Kind, TABLES};
 use super::{
     BATCH, Fingerprint, Msg, Received, Row, TableReport, Val, data_rows_sql, kinds, not_empty,
-    same_columns, verify,
+    same_columns, source_at_latest, verify,
 };
 use crate::store::sqlite::{apply_migrations, map_err, schema_version};
-use crate::store::{StoreError, StoreResult, migrations};
+use crate::store::{StoreError, StoreResult};
 
 type R<T> = rusqlite::Result<T>;
 
@@ -97,14 +97,7 @@ pub fn read_all(path: &Path, tx: mpsc::Sender<Msg>) -> StoreResult<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(map_err)?;
     let version = schema_version(&conn)?;
-    if version != migrations::latest() {
-        return Err(StoreError::Invalid(format!(
-            "the source {} has schema version {version}, this binary copies version {}; start this \
-             Paperclip on it once (or `paperclip db migrate` with it configured) first",
-            path.display(),
-            migrations::latest()
-        )));
-    }
+    source_at_latest(&path.display().to_string(), version)?;
     check_columns(&conn)?;
     let snapshot = conn.transaction().map_err(map_err)?;
     for (i, table) in TABLES.iter().enumerate() {

@@ -87,10 +87,7 @@ pub fn parse_url(url: &str) -> StoreResult<PgTarget> {
                     .ok_or_else(|| bad(format!("prepare must be true or false, not {v:?}")))?
             }
             "pool_size" => {
-                max_connections = v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=1000).contains(n))
+                max_connections = parse_pool_size(&v)
                     .ok_or_else(|| bad(format!("pool_size must be 1 to 1000, not {v:?}")))?
             }
             _ => kept.push((k.into_owned(), v.into_owned())),
@@ -137,7 +134,13 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn parse_bool(v: &str) -> Option<bool> {
+/// A connection-pool size: 1 to 1000 (the URL's `pool_size`, `PAPERCLIP_DB_POOL_SIZE`).
+pub fn parse_pool_size(v: &str) -> Option<u32> {
+    v.parse::<u32>().ok().filter(|n| (1..=1000).contains(n))
+}
+
+/// true/1/yes/on or false/0/no/off, any case (the URL's `prepare`, `PAPERCLIP_DB_PREPARE`).
+pub fn parse_bool(v: &str) -> Option<bool> {
     match v.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Some(true),
         "false" | "0" | "no" | "off" => Some(false),

@@ -17,7 +17,9 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-pub use connect::{PgTarget, connect_with_retry, migrate, parse_url, schema_version};
+pub use connect::{
+    PgTarget, connect_with_retry, migrate, parse_bool, parse_pool_size, parse_url, schema_version,
+};
 
 use super::{StoreError, StoreResult};
 
