@@ -9,7 +9,7 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::leader::LeaderLock;
-use super::{PgStore, activity, agents, companies, issues};
+use super::{PgStore, activity, agents, comments, companies, issues};
 use crate::store::*;
 
 impl PgStore {
@@ -281,11 +281,11 @@ impl Store for PgStore {
     }
 
     async fn list_comments(&self, query: CommentQuery) -> StoreResult<Vec<IssueComment>> {
-        Ok(issues::list_comments(conn(&mut self.conn().await?), &query).await?)
+        Ok(comments::list_comments(conn(&mut self.conn().await?), &query).await?)
     }
 
     async fn get_comment(&self, id: Uuid) -> StoreResult<Option<IssueComment>> {
-        Ok(issues::get_comment(conn(&mut self.conn().await?), id).await?)
+        Ok(comments::get_comment(conn(&mut self.conn().await?), id).await?)
     }
 
     async fn insert_comment(
@@ -294,13 +294,13 @@ impl Store for PgStore {
         act: Vec<ActivityEntry>,
     ) -> StoreResult<()> {
         let mut tx = self.tx().await?;
-        issues::insert_comment(&mut tx, &comment).await?;
-        issues::touch_for_comment(&mut tx, &comment).await?;
+        comments::insert_comment(&mut tx, &comment).await?;
+        comments::touch_for_comment(&mut tx, &comment).await?;
         finish(tx, &act).await
     }
 
     async fn comment_cursor(&self, issue_id: Uuid) -> StoreResult<CommentCursor> {
-        Ok(issues::comment_cursor(conn(&mut self.conn().await?), issue_id).await?)
+        Ok(comments::comment_cursor(conn(&mut self.conn().await?), issue_id).await?)
     }
 
     async fn list_activity(&self, filter: ActivityFilter) -> StoreResult<Vec<ActivityEntry>> {

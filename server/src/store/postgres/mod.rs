@@ -5,6 +5,7 @@
 
 mod activity;
 mod agents;
+mod comments;
 mod companies;
 mod connect;
 mod impl_store;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use paperclip_shared::*;
 use uuid::Uuid;
 
-use super::{SqliteStore, activity, agents, companies, issues};
+use super::{SqliteStore, activity, agents, comments, companies, issues};
 use crate::store::*;
 
 #[async_trait]
@@ -276,11 +276,11 @@ impl Store for SqliteStore {
     }
 
     async fn list_comments(&self, query: CommentQuery) -> StoreResult<Vec<IssueComment>> {
-        self.read(move |c| issues::list_comments(c, &query)).await
+        self.read(move |c| comments::list_comments(c, &query)).await
     }
 
     async fn get_comment(&self, id: Uuid) -> StoreResult<Option<IssueComment>> {
-        self.read(move |c| issues::get_comment(c, id)).await
+        self.read(move |c| comments::get_comment(c, id)).await
     }
 
     async fn insert_comment(
@@ -289,21 +289,15 @@ impl Store for SqliteStore {
         act: Vec<ActivityEntry>,
     ) -> StoreResult<()> {
         self.write(move |tx| {
-            issues::insert_comment(tx, &comment)?;
-            tx.execute(
-                "UPDATE issues SET updated_at = ?2 WHERE id = ?1 AND updated_at < ?2",
-                rusqlite::params![
-                    comment.issue_id.to_string(),
-                    super::codec::ts(comment.created_at)
-                ],
-            )?;
+            comments::insert_comment(tx, &comment)?;
+            comments::touch_for_comment(tx, &comment)?;
             activity::insert(tx, &act)
         })
         .await
     }
 
     async fn comment_cursor(&self, issue_id: Uuid) -> StoreResult<CommentCursor> {
-        self.read(move |c| issues::comment_cursor(c, issue_id))
+        self.read(move |c| comments::comment_cursor(c, issue_id))
             .await
     }
 

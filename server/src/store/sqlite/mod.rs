@@ -5,6 +5,7 @@
 mod activity;
 mod agents;
 pub(crate) mod codec;
+mod comments;
 mod companies;
 mod impl_store;
 mod issues;
