@@ -10,9 +10,11 @@ use std::sync::Arc;
 use thiserror::Error;
 use tokio::net::TcpListener;
 
-use crate::api::{self, state::AppState};
-use crate::auth::LOCAL_BOARD_USER_ID;
+use crate::api::state::{AppState, AuthSettings};
+use crate::api::{self};
 use crate::auth::hostname::HostnameGuard;
+use crate::auth::limits::AuthLimits;
+use crate::auth::{LOCAL_BOARD_USER_ID, session};
 use crate::config::{Config, DatabaseConfig};
 use crate::domain::Domain;
 use crate::store::postgres::PgStore;
@@ -76,7 +78,10 @@ impl Server {
             email: None,
             created_at: chrono::Utc::now(),
         };
-        store.ensure_user(local_board, true).await?;
+        // The implicit board is an instance admin only while the instance runs local_trusted;
+        // in authenticated mode it stays a row (history names it) that nobody can sign in as.
+        let local_mode = config.deployment_mode == crate::config::DeploymentMode::LocalTrusted;
+        store.ensure_user(local_board, local_mode).await?;
 
         let addr_text = format!("{}:{}", config.host, config.port);
         let listener = TcpListener::bind(&addr_text)
@@ -99,6 +104,13 @@ impl Server {
                 &config.allowed_hostnames,
                 (!config.allowed_hostnames_from_env).then(|| config.paths.config_file.clone()),
             ),
+            auth: Arc::new(AuthSettings {
+                cookie_name: session::cookie_name(&config.paths.instance_id),
+                public_base_url: config.public_base_url.clone(),
+                disable_sign_up: config.disable_sign_up,
+                limits: AuthLimits::new(config.auth_rate_limit),
+                trusted_proxies: config.trusted_proxies.clone(),
+            }),
         };
         let info = serde_json::json!({"pid": std::process::id(), "url": format!("http://{addr}"), "startedAt": chrono::Utc::now()});
         let _ = std::fs::write(config.paths.server_info_file(), info.to_string());
@@ -131,7 +143,10 @@ impl Bound {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(self.listener, self.router)
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         self.store.close().await;

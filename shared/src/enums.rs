@@ -103,3 +103,34 @@ wire_enum!(ActorType { Agent = "agent", User = "user", System = "system" });
 /// Adapter types this server can run. Paperclip knows more; an agent created with one of
 /// those is refused with `unknown_adapter_type` rather than stored and never run.
 pub const SUPPORTED_ADAPTER_TYPES: &[&str] = &["process", "http", "claude_local", "codex_local"];
+
+wire_enum!(
+    /// A person's role in a company. Paperclip's legacy `member` reads as `operator`.
+    MemberRole { Owner = "owner", Admin = "admin", Operator = "operator", Viewer = "viewer" }
+);
+
+impl MemberRole {
+    /// Reads a stored or requested role, accepting Paperclip's legacy `member`.
+    pub fn parse_lenient(text: &str) -> Option<Self> {
+        match text {
+            "member" => Some(MemberRole::Operator),
+            other => Self::parse(other),
+        }
+    }
+
+    /// May invite people and manage invites (Paperclip's `users:invite`).
+    pub fn can_invite(self) -> bool {
+        matches!(self, MemberRole::Owner | MemberRole::Admin)
+    }
+
+    /// May see and change members (Paperclip's `users:manage_permissions`).
+    pub fn can_manage_members(self) -> bool {
+        matches!(self, MemberRole::Owner)
+    }
+}
+
+wire_enum!(MembershipStatus { Active = "active", Suspended = "suspended" });
+
+wire_enum!(InviteType { CompanyJoin = "company_join", BootstrapCeo = "bootstrap_ceo" });
+
+wire_enum!(JoinTypes { Human = "human", Agent = "agent", Both = "both" });

@@ -118,12 +118,28 @@ pub fn config_for(home: &Path, db: Option<&TestDb>) -> Config {
 
 /// The configuration of a server on `home` with `DATABASE_URL` set to `db_url` when given.
 pub fn config_with_url(home: &Path, db_url: Option<&str>) -> Config {
+    config_with_env(home, db_url, &[]).expect("config")
+}
+
+/// The configuration of a server on `home` (and `db_url`), with more environment variables.
+pub fn config_with_env(
+    home: &Path,
+    db_url: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Result<Config, String> {
     let home = home.display().to_string();
     let db_url = db_url.map(str::to_string);
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let env = move |k: &str| match k {
         "PAPERCLIP_HOME" => Some(home.clone()),
         "DATABASE_URL" => db_url.clone(),
-        _ => None,
+        other => extra
+            .iter()
+            .find(|(n, _)| n == other)
+            .map(|(_, v)| v.clone()),
     };
     Config::load_with(
         &Overrides {
@@ -132,7 +148,7 @@ pub fn config_with_url(home: &Path, db_url: Option<&str>) -> Config {
         },
         &env,
     )
-    .expect("config")
+    .map_err(|e| e.to_string())
 }
 
 impl TestServer {
@@ -147,6 +163,40 @@ impl TestServer {
         let mut s = Self::launch(tmp.path(), db).await;
         s._tmp = Some(Arc::new(tmp));
         Some(s)
+    }
+
+    /// Like `start`, with more environment variables (`PAPERCLIP_DEPLOYMENT_MODE`, …).
+    #[allow(dead_code)]
+    pub async fn start_env(extra: &[(&str, &str)]) -> Option<TestServer> {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let db = match crate::BACKEND {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(Arc::new(TestDb::create().await?)),
+        };
+        let config = config_with_env(tmp.path(), db.as_ref().map(|d| d.url.as_str()), extra)
+            .expect("config");
+        let mut s = Self::launch_config(config).await;
+        s.home = tmp.path().to_path_buf();
+        s.db = db;
+        s._tmp = Some(Arc::new(tmp));
+        Some(s)
+    }
+
+    /// Stops this server and starts it again on the same home and database with `extra`
+    /// environment (for example, switching the instance to authenticated mode).
+    #[allow(dead_code)]
+    pub async fn restart_env(mut self, extra: &[(&str, &str)]) -> TestServer {
+        let tmp = self._tmp.take();
+        let db = self.db.take();
+        let home = self.home.clone();
+        self.stop().await;
+        let config =
+            config_with_env(&home, db.as_ref().map(|d| d.url.as_str()), extra).expect("config");
+        let mut s = Self::launch_config(config).await;
+        s.home = home;
+        s.db = db;
+        s._tmp = tmp;
+        s
     }
 
     /// Another server on the same database with its own home: a second replica.

@@ -9,6 +9,7 @@ pub const BACKEND: common::Backend = common::Backend::Sqlite;
 mod common;
 
 mod agents;
+mod auth;
 mod cli;
 mod companies;
 mod issues;

@@ -11,6 +11,7 @@ pub const BACKEND: common::Backend = common::Backend::Postgres;
 mod common;
 
 mod agents;
+mod auth;
 mod companies;
 mod copy;
 mod issues;

@@ -19,6 +19,8 @@ pub enum Access {
     Board,
     /// The calling agent itself (`/agents/me…`): no ids, the board gets 401.
     AgentSelf,
+    /// Sign-up, sign-in, sign-out: no caller yet, a bearer is not read (tests/http/auth.rs).
+    Session,
 }
 
 pub struct Route {
@@ -69,6 +71,10 @@ use Access::*;
 pub const ROUTES: &[Route] = &[
     r("GET", "/health", Public),
     r("GET", "/openapi.json", Public),
+    b("POST", "/auth/sign-up/email", Session, r#"{"email":"sweep@example.com","name":"Sweep","password":"long enough"}"#, (r#"{"email":42}"#, "email"), Some("name")),
+    b("POST", "/auth/sign-in/email", Session, r#"{"email":"sweep@example.com","password":"long enough"}"#, (r#"{"email":42}"#, "email"), Some("email")),
+    r("POST", "/auth/sign-out", Session),
+    r("GET", "/auth/get-session", Company),
     r("GET", "/companies", Company),
     b("POST", "/companies", Board, r#"{"name":"Sweep"}"#, (r#"{"name":42}"#, "name"), Some("name")),
     r("GET", "/companies/{c}", Company),

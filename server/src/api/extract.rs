@@ -3,19 +3,29 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::auth::{Actor, LOCAL_BOARD_USER_ID, RequestActor};
+use crate::auth::{Actor, RequestActor, keys, session};
 use crate::config::DeploymentMode;
+use crate::net::proxies::resolve;
 
 /// The authenticated actor of the request. A presented `Authorization` that does not resolve
-/// is a 401 in every mode: never a fall-through to the board.
+/// is a 401 in every mode: never a fall-through to the board. In `authenticated` mode a session
+/// cookie stands for its person, and a mutation it authenticates must come from an allowed
+/// Origin.
 pub struct Who(pub RequestActor);
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
 
 impl FromRequestParts<AppState> for Who {
     type Rejection = ApiError;
@@ -36,6 +46,7 @@ impl FromRequestParts<AppState> for Who {
                 })?)
             }
         };
+        let mutation = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if let Some(auth) = parts.headers.get(axum::http::header::AUTHORIZATION) {
             let text = auth.to_str().unwrap_or("");
             let token = text
@@ -47,14 +58,15 @@ impl FromRequestParts<AppState> for Who {
                     reason = "malformed authorization header",
                     "rejected credentials"
                 );
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "Authorization must be `Bearer <token>`",
-                ));
+                return Err(unauthorized("Authorization must be `Bearer <token>`"));
             };
-            return match state.domain.authenticate_agent_key(token).await {
-                Ok(actor) => Ok(Who(RequestActor::new(actor, run_id))),
+            let resolved = if token.starts_with(keys::BOARD_KEY_PREFIX) {
+                state.domain.authenticate_board_key(token).await
+            } else {
+                state.domain.authenticate_agent_key(token).await
+            };
+            return match resolved {
+                Ok(actor) => Ok(Who(RequestActor::new(actor, run_id, mutation))),
                 Err(e) => {
                     tracing::info!(reason = %e, "rejected credentials");
                     Err(e.into())
@@ -63,18 +75,95 @@ impl FromRequestParts<AppState> for Who {
         }
         match state.mode {
             DeploymentMode::LocalTrusted => Ok(Who(RequestActor::new(
-                Actor::Board {
-                    user_id: LOCAL_BOARD_USER_ID.to_string(),
-                    instance_admin: true,
-                },
+                Actor::local_board(),
                 run_id,
+                mutation,
             ))),
-            DeploymentMode::Authenticated => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Sign in or send an API key",
-            )),
+            DeploymentMode::Authenticated => {
+                let Some(token) = session::token_from(&parts.headers, &state.auth.cookie_name)
+                else {
+                    return Err(unauthorized("Sign in or send an API key"));
+                };
+                let Some(actor) = state.domain.authenticate_session(&token).await? else {
+                    return Err(unauthorized(
+                        "Your session has ended or is not valid; sign in again",
+                    ));
+                };
+                if mutation && !origin_allowed(&parts.headers, state) {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "untrusted_origin",
+                        "Board mutation requires trusted browser origin (the Origin header must be this server's address)",
+                    ));
+                }
+                Ok(Who(RequestActor::new(actor, run_id, mutation)))
+            }
         }
+    }
+}
+
+/// Whether the `Origin` (or else the `Referer`'s origin) is this server: the address the
+/// request was sent to, or the public base URL.
+pub fn origin_allowed(headers: &HeaderMap, state: &AppState) -> bool {
+    let origin = headers
+        .get(axum::http::header::ORIGIN)
+        .or_else(|| headers.get(axum::http::header::REFERER))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| url::Url::parse(v).ok());
+    let Some(origin) = origin else {
+        return false;
+    };
+    let authority = |u: &url::Url| match (u.host_str(), u.port()) {
+        (Some(h), Some(p)) => Some(format!("{h}:{p}").to_ascii_lowercase()),
+        (Some(h), None) => Some(h.to_ascii_lowercase()),
+        _ => None,
+    };
+    let Some(from) = authority(&origin) else {
+        return false;
+    };
+    if let Some(public) = &state.auth.public_base_url
+        && public.scheme() == origin.scheme()
+        && authority(public).as_deref() == Some(from.as_str())
+    {
+        return true;
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|h| h.trim().to_ascii_lowercase());
+    host.as_deref() == Some(from.as_str())
+}
+
+/// Where the request comes from: the client's address and whether it reached us over https,
+/// as the peer says, or as a trusted proxy's `X-Forwarded-*` headers say (only those).
+pub struct Client {
+    pub ip: IpAddr,
+    pub https: bool,
+}
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let forwarded = resolve(peer, &parts.headers, &state.auth.trusted_proxies);
+        let https = forwarded.proto.as_deref() == Some("https")
+            || state
+                .auth
+                .public_base_url
+                .as_ref()
+                .is_some_and(|u| u.scheme() == "https");
+        Ok(Client {
+            ip: forwarded.client_ip,
+            https,
+        })
     }
 }
 

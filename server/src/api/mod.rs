@@ -2,6 +2,7 @@
 //! limit, panic guard), and the OpenAPI document generated from the handlers.
 
 mod agents;
+mod auth;
 mod companies;
 pub mod error;
 mod extract;
@@ -38,6 +39,10 @@ struct ApiDoc;
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
+        .routes(routes!(auth::sign_up))
+        .routes(routes!(auth::sign_in))
+        .routes(routes!(auth::sign_out))
+        .routes(routes!(auth::get_session))
         .routes(routes!(companies::list, companies::create))
         .routes(routes!(
             companies::get,
@@ -206,12 +211,21 @@ async fn hostname_guard(State(state): State<AppState>, req: Request, next: Next)
     if req.uri().path() == "/api/health" {
         return next.run(req).await;
     }
-    let host = req
-        .headers()
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().host())
-        .map(str::to_string);
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    // A trusted proxy names the host the client asked for; anyone else's header is ignored.
+    let forwarded_host = peer.and_then(|peer| {
+        crate::net::proxies::resolve(peer, req.headers(), &state.auth.trusted_proxies).host
+    });
+    let host = forwarded_host.or_else(|| {
+        req.headers()
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| req.uri().host())
+            .map(str::to_string)
+    });
     match host {
         Some(h) if !state.guard.permits(&h) => ApiError {
             details: Some(serde_json::json!({"host": h})),

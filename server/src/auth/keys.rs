@@ -8,11 +8,19 @@ pub const AGENT_KEY_PREFIX: &str = "paperclip_agent_";
 /// Keys minted by the Node original, accepted when imported.
 pub const LEGACY_KEY_PREFIX: &str = "pcp_";
 
+/// Board API keys (Paperclip's prefix).
+pub const BOARD_KEY_PREFIX: &str = "pcp_board_";
+
 /// A new agent key: `paperclip_agent_` and 48 hex characters (24 random bytes).
 pub fn new_agent_token() -> String {
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{AGENT_KEY_PREFIX}{}", hex::encode(bytes))
+    new_token(AGENT_KEY_PREFIX, 24)
+}
+
+/// `prefix` and `bytes` random bytes in hex, from the operating system's generator.
+pub fn new_token(prefix: &str, bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    format!("{prefix}{}", hex::encode(buf))
 }
 
 pub fn hash_token(token: &str) -> String {

@@ -4,5 +4,9 @@
 mod actor;
 pub mod hostname;
 pub mod keys;
+pub mod limits;
+pub mod password;
+pub mod secret;
+pub mod session;
 
-pub use actor::{Actor, BoardScope, CompanyScope, LOCAL_BOARD_USER_ID, RequestActor};
+pub use actor::{Actor, BoardScope, BoardSource, CompanyScope, LOCAL_BOARD_USER_ID, RequestActor};

@@ -22,6 +22,9 @@ pub struct Settings {
     pub connection_string: Option<String>,
     pub sqlite_path: Option<PathBuf>,
     pub log_format: Option<String>,
+    pub public_base_url: Option<String>,
+    pub disable_sign_up: Option<bool>,
+    pub trusted_proxies: Vec<String>,
 }
 
 /// Keys we read, per section.
@@ -39,6 +42,7 @@ const USED: &[(&str, &[&str])] = &[
             "host",
             "port",
             "allowedHostnames",
+            "trustedProxies",
             "serveUi",
         ],
     ),
@@ -205,6 +209,7 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
     let empty = Map::new();
     let section = |name: &str| root.get(name).and_then(Value::as_object).unwrap_or(&empty);
     let (server, database, logging) = (section("server"), section("database"), section("logging"));
+    let auth = section("auth");
 
     let mut s = Settings {
         deployment_mode: string(path, server, "server", "deploymentMode")?,
@@ -215,8 +220,21 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
         connection_string: string(path, database, "database", "connectionString")?,
         sqlite_path: string(path, database, "database", "sqlitePath")?.map(|p| expand_tilde(&p)),
         log_format: string(path, logging, "logging", "format")?,
+        public_base_url: string(path, auth, "auth", "publicBaseUrl")?,
         ..Default::default()
     };
+    match auth.get("disableSignUp") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => s.disable_sign_up = Some(*b),
+        Some(other) => {
+            return Err(err(
+                path,
+                "auth.disableSignUp",
+                format!("must be true or false, found {other}"),
+            ));
+        }
+    }
+    s.trusted_proxies = string_list(path, server, "server.trustedProxies", "trustedProxies")?;
     if let Some(mode) = &s.database_mode
         && !["sqlite", "postgres", "embedded-postgres"].contains(&mode.as_str())
     {
@@ -261,25 +279,33 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
             ));
         }
     }
-    match server.get("allowedHostnames") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(list)) => {
-            for h in list {
-                let h = h.as_str().ok_or_else(|| {
-                    err(path, "server.allowedHostnames", "must be a list of strings")
-                })?;
-                s.allowed_hostnames.push(h.trim().to_ascii_lowercase());
-            }
-        }
-        Some(_) => {
-            return Err(err(
-                path,
-                "server.allowedHostnames",
-                "must be a list of strings",
-            ));
-        }
-    }
+    s.allowed_hostnames = string_list(path, server, "server.allowedHostnames", "allowedHostnames")?
+        .into_iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
     Ok(s)
+}
+
+/// A list of strings (trimmed, empty ones dropped).
+fn string_list(
+    path: &Path,
+    obj: &Map<String, Value>,
+    field: &str,
+    key: &str,
+) -> Result<Vec<String>, ConfigError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(|t| t.trim().to_string())
+                    .ok_or_else(|| err(path, field, "must be a list of strings"))
+            })
+            .filter(|r| r.as_ref().map_or(true, |t| !t.is_empty()))
+            .collect(),
+        Some(_) => Err(err(path, field, "must be a list of strings")),
+    }
 }
 
 /// The default config `onboard` writes.

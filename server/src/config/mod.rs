@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::net::proxies::TrustedProxies;
 use crate::store::postgres::{PgTarget, parse_bool, parse_pool_size, parse_url};
 
 pub use error::ConfigError;
@@ -100,6 +101,14 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log_format: LogFormat,
     pub company_deletion_enabled: bool,
+    /// `auth.publicBaseUrl`: the address people use (required for public exposure).
+    pub public_base_url: Option<url::Url>,
+    pub disable_sign_up: bool,
+    /// Rate limits on sign-in, sign-up and claim (`PAPERCLIP_AUTH_RATE_LIMIT_ENABLED=false`
+    /// turns them off, for tests and benchmarks).
+    pub auth_rate_limit: bool,
+    /// `server.trustedProxies` / `PAPERCLIP_TRUSTED_PROXIES`: whose X-Forwarded-* headers count.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -234,7 +243,53 @@ impl Config {
             Some(v) => v == "true" || v == "1",
             None => deployment_mode == DeploymentMode::LocalTrusted,
         };
+        let public_base_url = match env("PAPERCLIP_AUTH_PUBLIC_BASE_URL")
+            .or(env("PAPERCLIP_PUBLIC_URL"))
+            .or(env("BETTER_AUTH_URL"))
+            .or(settings.public_base_url.clone())
+        {
+            None => None,
+            Some(text) => Some(parse_public_url(&text).map_err(|message| {
+                env_error(
+                    "PAPERCLIP_AUTH_PUBLIC_BASE_URL / auth.publicBaseUrl",
+                    message,
+                )
+            })?),
+        };
+        if let Some(host) = public_base_url.as_ref().and_then(|u| u.host_str()) {
+            let host = host
+                .trim_matches(|c| c == '[' || c == ']')
+                .to_ascii_lowercase();
+            if !allowed_hostnames.contains(&host) {
+                allowed_hostnames.push(host);
+            }
+        }
+        let flag = |var: &str, default: bool| -> Result<bool, ConfigError> {
+            match env(var) {
+                None => Ok(default),
+                Some(v) => parse_bool(&v)
+                    .ok_or_else(|| env_error(var, format!("{v:?} is not true or false"))),
+            }
+        };
+        let disable_sign_up = flag(
+            "PAPERCLIP_AUTH_DISABLE_SIGN_UP",
+            settings.disable_sign_up.unwrap_or(false),
+        )?;
+        let auth_rate_limit = flag("PAPERCLIP_AUTH_RATE_LIMIT_ENABLED", true)?;
+        let trusted_proxies = match env("PAPERCLIP_TRUSTED_PROXIES") {
+            Some(list) => {
+                let entries: Vec<String> = list.split(',').map(|p| p.trim().to_string()).collect();
+                TrustedProxies::parse(&entries)
+                    .map_err(|m| env_error("PAPERCLIP_TRUSTED_PROXIES", m))?
+            }
+            None => TrustedProxies::parse(&settings.trusted_proxies)
+                .map_err(|m| env_error("server.trustedProxies", m))?,
+        };
         let config = Config {
+            public_base_url,
+            disable_sign_up,
+            auth_rate_limit,
+            trusted_proxies,
             paths,
             config_file: file.map(|_| file_path),
             deployment_mode,
@@ -265,10 +320,27 @@ impl Config {
                 )));
             }
         }
-        if self.deployment_mode == DeploymentMode::Authenticated {
+        if self.deployment_mode == DeploymentMode::LocalTrusted && self.exposure == Exposure::Public
+        {
             return Err(ConfigError::Rule(
-                "authenticated mode (sign-in, sessions, LAN/tailnet/public exposure) is not available in this build yet; \
-                 run with server.deploymentMode \"local_trusted\" (the default)"
+                "local_trusted mode only supports private exposure: it has no sign-in. \
+                 Set server.deploymentMode \"authenticated\" to expose this server publicly."
+                    .into(),
+            ));
+        }
+        if self.deployment_mode == DeploymentMode::Authenticated
+            && self.exposure == Exposure::Public
+            && self.public_base_url.is_none()
+        {
+            return Err(ConfigError::Rule(
+                "authenticated public exposure requires an explicit public base URL: set auth.publicBaseUrl \
+                 (or PAPERCLIP_AUTH_PUBLIC_BASE_URL) to the address people use, e.g. https://paperclip.example.com"
+                    .into(),
+            ));
+        }
+        if self.bind == BindMode::Custom && self.host.trim().is_empty() {
+            return Err(ConfigError::Rule(
+                "server.bind=custom needs an address: pass --host or set server.customBindHost"
                     .into(),
             ));
         }
@@ -283,6 +355,19 @@ impl Config {
         };
         format!("http://{host}:{port}")
     }
+}
+
+/// `auth.publicBaseUrl`: an absolute http(s) URL with a host (a trailing path is kept).
+fn parse_public_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| {
+        format!("{text:?} is not a URL ({e}); use e.g. https://paperclip.example.com")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "{text:?} must be an http:// or https:// URL with a host, e.g. https://paperclip.example.com"
+        ));
+    }
+    Ok(url)
 }
 
 /// A PostgreSQL URL plus the environment knobs that go with it: `PAPERCLIP_DB_PREPARE=false`

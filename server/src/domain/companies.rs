@@ -47,7 +47,11 @@ impl Domain {
         who: &RequestActor,
         input: CreateCompany,
     ) -> DomainResult<Company> {
-        who.board()?.require_instance_admin()?;
+        let board = who.board()?;
+        board.require_instance_admin()?;
+        // The creator owns the company (the implicit local board needs no membership).
+        let owner = (board.user_id() != crate::auth::LOCAL_BOARD_USER_ID)
+            .then(|| board.user_id().to_string());
         let name = required_text("name", &input.name, NAME_MAX)?;
         let now = crate::domain::now();
         let mut company = Company {
@@ -108,7 +112,7 @@ impl Domain {
             }
             match self
                 .store
-                .insert_company(company.clone(), goal.clone(), activity)
+                .insert_company(company.clone(), goal.clone(), owner.clone(), activity)
                 .await
             {
                 Ok(()) => return Ok(company),

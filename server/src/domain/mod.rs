@@ -3,9 +3,12 @@
 //! atomic write that includes the activity entry.
 
 mod agents;
+pub mod claim;
 mod companies;
 mod error;
+pub mod invites;
 mod issues;
+pub mod people;
 mod validate;
 
 use std::sync::Arc;

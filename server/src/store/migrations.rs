@@ -8,9 +8,10 @@ use rusqlite_migration::{M, Migrations};
 
 /// The SQLite migrations, in order.
 pub fn sqlite() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!(
-        "../../../migrations/sqlite/0001_init.sql"
-    ))])
+    Migrations::new(vec![
+        M::up(include_str!("../../../migrations/sqlite/0001_init.sql")),
+        M::up(include_str!("../../../migrations/sqlite/0002_auth.sql")),
+    ])
 }
 
 /// The PostgreSQL migrations, embedded at build time.

@@ -1,6 +1,7 @@
 //! Persistence: the `Store` trait the domain talks to, and its backends. The store holds no
 //! rules: the domain decides what to write; the store writes it atomically, activity included.
 
+mod access;
 pub mod copy;
 mod error;
 pub mod migrations;
@@ -12,11 +13,12 @@ use async_trait::async_trait;
 use paperclip_shared::*;
 use uuid::Uuid;
 
+pub use access::*;
 pub use error::{StoreError, StoreResult};
 pub use records::*;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AccessStore + Send + Sync + 'static {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;
     /// Flush and close cleanly (checkpoint the WAL on SQLite).
@@ -37,11 +39,13 @@ pub trait Store: Send + Sync + 'static {
 
     async fn list_companies(&self) -> StoreResult<Vec<Company>>;
     async fn get_company(&self, id: Uuid) -> StoreResult<Option<Company>>;
-    /// Fails with `StoreError::Conflict` when the issue prefix is taken.
+    /// Fails with `StoreError::Conflict` when the issue prefix is taken. `owner`, when given,
+    /// becomes the company's active owner member in the same transaction.
     async fn insert_company(
         &self,
         company: Company,
         goal: Option<Goal>,
+        owner: Option<String>,
         activity: Vec<ActivityEntry>,
     ) -> StoreResult<()>;
     async fn update_company(

@@ -78,17 +78,22 @@ pub struct HealthFeatures {
 /// `GET /api/health`: flat fields as Paperclip's UI and CLI read them, plus `deployment`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+/// An anonymous caller in `authenticated` mode gets only the mode and the bootstrap state (no
+/// version, features or internals).
 pub struct Health {
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     pub deployment_mode: String,
     pub deployment_exposure: String,
-    pub auth_ready: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_ready: Option<bool>,
     pub bootstrap_status: String,
     pub bootstrap_invite_active: bool,
-    pub features: HealthFeatures,
-    pub deployment: DeploymentInfo,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<HealthFeatures>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentInfo>,
 }
 
 /// An error answer: `error` is a human sentence, `code` a stable snake_case word.

@@ -13,11 +13,11 @@ use super::{PgStore, activity, agents, comments, companies, issues};
 use crate::store::*;
 
 impl PgStore {
-    async fn conn(&self) -> StoreResult<PoolConnection<Postgres>> {
+    pub(super) async fn conn(&self) -> StoreResult<PoolConnection<Postgres>> {
         Ok(self.pool.acquire().await?)
     }
 
-    async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+    pub(super) async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
     }
 }
@@ -89,12 +89,25 @@ impl Store for PgStore {
         &self,
         company: Company,
         goal: Option<Goal>,
+        owner: Option<String>,
         act: Vec<ActivityEntry>,
     ) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         companies::insert_company(&mut tx, &company).await?;
         if let Some(goal) = &goal {
             companies::save_goal(&mut tx, goal).await?;
+        }
+        if let Some(user) = &owner {
+            let (role, status) = (MemberRole::Owner, MembershipStatus::Active);
+            super::access::save_membership(
+                &mut tx,
+                company.id,
+                user,
+                role,
+                status,
+                company.created_at,
+            )
+            .await?;
         }
         finish(tx, &act).await
     }

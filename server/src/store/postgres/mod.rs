@@ -3,11 +3,13 @@
 //! across them is a single conditional statement or a row lock in one transaction, and work
 //! that must happen once takes the leader lock (`leader.rs`).
 
+mod access;
 mod activity;
 mod agents;
 mod comments;
 mod companies;
 mod connect;
+mod impl_access;
 mod impl_store;
 mod issues;
 pub mod leader;

@@ -55,12 +55,24 @@ impl Store for SqliteStore {
         &self,
         company: Company,
         goal: Option<Goal>,
+        owner: Option<String>,
         act: Vec<ActivityEntry>,
     ) -> StoreResult<()> {
         self.write(move |tx| {
             companies::insert_company(tx, &company)?;
             if let Some(goal) = &goal {
                 companies::save_goal(tx, goal)?;
+            }
+            if let Some(user) = &owner {
+                let (role, status) = (MemberRole::Owner, MembershipStatus::Active);
+                super::access::save_membership(
+                    tx,
+                    company.id,
+                    user,
+                    role,
+                    status,
+                    company.created_at,
+                )?;
             }
             activity::insert(tx, &act)
         })

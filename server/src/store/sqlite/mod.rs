@@ -2,11 +2,13 @@
 //! few read-only connections, each owned by its own thread (`threads.rs`); nothing runs on the
 //! async runtime.
 
+mod access;
 mod activity;
 mod agents;
 pub(crate) mod codec;
 mod comments;
 mod companies;
+mod impl_access;
 mod impl_store;
 mod issues;
 mod threads;

@@ -1,0 +1,6 @@
+//! The network around the server: who is really calling behind trusted reverse proxies
+//! ([`proxies`]), and this machine's own place on a tailnet, read from tailscaled's LocalAPI
+//! ([`tailscale`]).
+
+pub mod proxies;
+pub mod tailscale;
