@@ -14,6 +14,7 @@ use crate::api::state::{AppState, AuthSettings};
 use crate::api::{self};
 use crate::auth::hostname::HostnameGuard;
 use crate::auth::limits::AuthLimits;
+use crate::auth::secret::{self, InstanceSecret};
 use crate::auth::{LOCAL_BOARD_USER_ID, session};
 use crate::config::{Config, DatabaseConfig};
 use crate::domain::Domain;
@@ -46,6 +47,7 @@ pub struct Bound {
     store: Arc<dyn Store>,
     addr: SocketAddr,
     config: Config,
+    notices: Vec<String>,
     _lock: File,
 }
 
@@ -58,20 +60,7 @@ impl Server {
         })?;
         let lock = take_instance_lock(&config)?;
 
-        let store: Arc<dyn Store> = match &config.database {
-            DatabaseConfig::Sqlite(path) => {
-                let path = path.clone();
-                Arc::new(
-                    tokio::task::spawn_blocking(move || SqliteStore::open(&path))
-                        .await
-                        .map_err(|e| StartError::Config(e.to_string()))??,
-                )
-            }
-            DatabaseConfig::Postgres {
-                target,
-                connect_wait,
-            } => Arc::new(PgStore::open((**target).clone(), *connect_wait).await?),
-        };
+        let store = open_store(&config).await?;
         let local_board = UserRecord {
             id: LOCAL_BOARD_USER_ID.into(),
             name: "Board".into(),
@@ -112,6 +101,15 @@ impl Server {
                 trusted_proxies: config.trusted_proxies.clone(),
             }),
         };
+        let notices = if config.deployment_mode == crate::config::DeploymentMode::Authenticated {
+            let secret = instance_secret(&config)?;
+            start_notices(&state.domain, &secret, &public_base(&config, addr.port())).await?
+        } else {
+            Vec::new()
+        };
+        for notice in &notices {
+            tracing::warn!("{notice}");
+        }
         let info = serde_json::json!({"pid": std::process::id(), "url": format!("http://{addr}"), "startedAt": chrono::Utc::now()});
         let _ = std::fs::write(config.paths.server_info_file(), info.to_string());
         Ok(Bound {
@@ -120,6 +118,7 @@ impl Server {
             store,
             addr,
             config,
+            notices,
             _lock: lock,
         })
     }
@@ -132,6 +131,12 @@ impl Bound {
 
     pub fn url(&self) -> String {
         self.config.base_url(self.addr.port())
+    }
+
+    /// What a person must do now, printed at start (the bootstrap invite or the board claim
+    /// URL while one is open).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
     }
 
     pub fn describe_database(&self) -> String {
@@ -153,6 +158,75 @@ impl Bound {
         let _ = std::fs::remove_file(self.config.paths.server_info_file());
         result
     }
+}
+
+/// The configured database, opened and migrated.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    let store: Arc<dyn Store> = match &config.database {
+        DatabaseConfig::Sqlite(path) => {
+            let path = path.clone();
+            Arc::new(
+                tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                    .await
+                    .map_err(|e| StartError::Config(e.to_string()))??,
+            )
+        }
+        DatabaseConfig::Postgres {
+            target,
+            connect_wait,
+        } => Arc::new(PgStore::open((**target).clone(), *connect_wait).await?),
+    };
+    Ok(store)
+}
+
+/// The instance's signing secret (the environment's, or `secrets/auth.key`, made once).
+pub fn instance_secret(config: &Config) -> Result<InstanceSecret, StartError> {
+    let from_env = secret::ENV_VARS
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()));
+    InstanceSecret::load(from_env, &config.paths.instance_dir).map_err(StartError::Config)
+}
+
+/// The address people use: the public base URL, else this server's (0.0.0.0 reads localhost).
+pub fn public_base(config: &Config, port: u16) -> String {
+    if let Some(url) = &config.public_base_url {
+        return url.as_str().trim_end_matches('/').to_string();
+    }
+    let host = match config.host.as_str() {
+        "0.0.0.0" | "::" | "" => "localhost".to_string(),
+        h if h.contains(':') => format!("[{h}]"),
+        h => h.to_string(),
+    };
+    format!("http://{host}:{port}")
+}
+
+/// While no real admin exists: the one-time URL that makes one.
+async fn start_notices(
+    domain: &Domain,
+    secret: &InstanceSecret,
+    base: &str,
+) -> Result<Vec<String>, StartError> {
+    let failed = |e: crate::domain::DomainError| StartError::Config(e.to_string());
+    if let Some((path, expires)) = domain.ensure_board_claim(secret).await.map_err(failed)? {
+        return Ok(vec![format!(
+            "BOARD CLAIM REQUIRED: this instance ran local_trusted and local-board is still its only admin. \
+             Sign in (or sign up) as yourself, then open this one-time URL to take ownership: {base}{path} \
+             (valid until {}).",
+            expires.to_rfc3339()
+        )]);
+    }
+    if let Some((path, expires)) = domain
+        .ensure_bootstrap_invite(secret)
+        .await
+        .map_err(failed)?
+    {
+        return Ok(vec![format!(
+            "NO ADMIN YET: open this one-time invite URL to become the first instance admin: {base}{path} \
+             (valid until {}; `paperclip auth bootstrap-ceo` makes a new one).",
+            expires.to_rfc3339()
+        )]);
+    }
+    Ok(Vec::new())
 }
 
 /// "pid N serving URL" from a running server's `server.json`, when it can be read.

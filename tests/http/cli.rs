@@ -286,3 +286,56 @@ fn db_copy_will_not_write_under_a_running_server() {
         "{out}"
     );
 }
+
+#[test]
+fn auth_bootstrap_ceo_prints_a_one_time_invite_url() {
+    let home = tempfile::tempdir().unwrap();
+    let (ok, out) = output(paperclip(home.path()).args(["auth", "bootstrap-ceo"]));
+    assert!(ok, "{out}");
+    assert!(out.contains("only needed in authenticated mode"), "{out}");
+    let auth = |cmd: &mut Command| {
+        cmd.env("PAPERCLIP_DEPLOYMENT_MODE", "authenticated");
+    };
+    let mut cmd = paperclip(home.path());
+    auth(&mut cmd);
+    let (ok, out) = output(cmd.args([
+        "auth",
+        "bootstrap-ceo",
+        "--base-url",
+        "https://pc.example.com/",
+    ]));
+    assert!(ok, "{out}");
+    let url = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Invite URL: "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        url.starts_with("https://pc.example.com/invite/pcp_bootstrap_"),
+        "{url}"
+    );
+    assert!(out.contains("Expires: "), "{out}");
+    // A second one replaces the first.
+    let mut cmd = paperclip(home.path());
+    auth(&mut cmd);
+    let (ok, out2) = output(cmd.args(["auth", "bootstrap-ceo"]));
+    assert!(ok, "{out2}");
+    assert!(
+        out2.contains("http://127.0.0.1:3100/invite/pcp_bootstrap_"),
+        "{out2}"
+    );
+    assert!(
+        !out2.contains(url.trim_start_matches("https://pc.example.com")),
+        "{out2}"
+    );
+    // The signing secret was made once, private to its owner.
+    let key = home.path().join("instances/default/secrets/auth.key");
+    assert!(key.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o077,
+            0
+        );
+    }
+}

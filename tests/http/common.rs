@@ -106,6 +106,9 @@ pub struct TestServer {
     pub client: Client,
     #[allow(dead_code)]
     pub home: PathBuf,
+    /// What the server printed at start (bootstrap invite, board claim).
+    #[allow(dead_code)]
+    pub notices: Vec<String>,
     _tmp: Option<Arc<tempfile::TempDir>>,
     db: Option<Arc<TestDb>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -267,6 +270,7 @@ impl TestServer {
         let home = config.paths.home.clone();
         let bound = Server::bind(config).await.expect("server binds");
         let base = format!("http://{}/api", bound.local_addr());
+        let notices = bound.notices().to_vec();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             bound
@@ -280,6 +284,7 @@ impl TestServer {
             base,
             client: Client::new(),
             home,
+            notices,
             _tmp: None,
             db: None,
             stop: Some(tx),

@@ -8,6 +8,7 @@ pub const BACKEND: common::Backend = common::Backend::Sqlite;
 #[macro_use]
 mod common;
 
+mod access;
 mod agents;
 mod auth;
 mod cli;

@@ -10,6 +10,7 @@ pub const BACKEND: common::Backend = common::Backend::Postgres;
 #[macro_use]
 mod common;
 
+mod access;
 mod agents;
 mod auth;
 mod companies;

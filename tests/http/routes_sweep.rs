@@ -84,7 +84,7 @@ async fn every_id_route_answers_404_for_unknown_and_malformed_ids() {
         for hole in placeholders(route.path) {
             for wrong in [uuid::Uuid::new_v4().to_string(), "not-an-id".to_string()] {
                 let mut ids = f.ids.clone();
-                let name = ["c", "a", "g", "p", "i", "k", "cm"]
+                let name = ["c", "a", "g", "p", "i", "k", "cm", "inv", "claim", "bk"]
                     .into_iter()
                     .find(|n| *n == hole)
                     .expect("known placeholder");
@@ -150,7 +150,7 @@ async fn board_only_actions_are_403_for_an_agent() {
         .iter()
         .filter(|r| r.access == Access::Board)
         .collect();
-    assert_eq!(board_routes.len(), 8);
+    assert_eq!(board_routes.len(), 11);
     for route in board_routes {
         let path = fill(route.path, &f.ids);
         let body = body_of(route.body, &f.ids);

@@ -75,6 +75,17 @@ pub const ROUTES: &[Route] = &[
     b("POST", "/auth/sign-in/email", Session, r#"{"email":"sweep@example.com","password":"long enough"}"#, (r#"{"email":42}"#, "email"), Some("email")),
     r("POST", "/auth/sign-out", Session),
     r("GET", "/auth/get-session", Company),
+    b("POST", "/companies/{c}/invites", Company, r#"{"humanRole":"viewer"}"#, (r#"{"humanRole":42}"#, "humanRole"), None),
+    r("GET", "/companies/{c}/invites", Company),
+    r("GET", "/companies/{c}/members", Company),
+    r("GET", "/invites/{inv}", Session),
+    b("POST", "/invites/{inv}/accept", Company, r#"{"requestType":"human"}"#, (r#"{"requestType":42}"#, "requestType"), None),
+    r("POST", "/invites/{inv}/revoke", Company),
+    r("GET", "/board-claim/{claim}", Session),
+    r("GET", "/board-api-keys", Board),
+    b("POST", "/board-api-keys", Board, r#"{"name":"sweep"}"#, (r#"{"name":42}"#, "name"), None),
+    r("DELETE", "/board-api-keys/{bk}", Board),
+    b("POST", "/board-claim/{claim}/claim", Company, r#"{"code":"abc"}"#, (r#"{"code":42}"#, "code"), Some("code")),
     r("GET", "/companies", Company),
     b("POST", "/companies", Board, r#"{"name":"Sweep"}"#, (r#"{"name":42}"#, "name"), Some("name")),
     r("GET", "/companies/{c}", Company),
@@ -176,6 +187,10 @@ impl Fixture {
             ("p", id_of(&p)),
             ("i", id_of(&i)),
             ("cm", id_of(&cm)),
+            // No such invite or claim: their routes answer 404 to everyone.
+            ("inv", uuid::Uuid::new_v4().to_string()),
+            ("claim", "0".repeat(48)),
+            ("bk", uuid::Uuid::new_v4().to_string()),
         ])
     }
 }

@@ -51,7 +51,7 @@ pub struct CurrentSession {
     pub user: AuthUser,
 }
 
-fn too_many(wait: std::time::Duration) -> Response {
+pub(super) fn too_many(wait: std::time::Duration) -> Response {
     let secs = wait.as_secs().max(1);
     let mut response = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,

@@ -1,8 +1,10 @@
 //! HTTP: the route table, the layers every request passes (hostname guard, tracing, body
 //! limit, panic guard), and the OpenAPI document generated from the handlers.
 
+mod access;
 mod agents;
 mod auth;
+mod board_keys;
 mod companies;
 pub mod error;
 mod extract;
@@ -43,6 +45,15 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::sign_in))
         .routes(routes!(auth::sign_out))
         .routes(routes!(auth::get_session))
+        .routes(routes!(access::create_invite, access::list_invites))
+        .routes(routes!(access::get_invite))
+        .routes(routes!(access::accept_invite))
+        .routes(routes!(access::revoke_invite))
+        .routes(routes!(access::list_members))
+        .routes(routes!(access::claim_status))
+        .routes(routes!(access::claim))
+        .routes(routes!(board_keys::list, board_keys::create))
+        .routes(routes!(board_keys::revoke))
         .routes(routes!(companies::list, companies::create))
         .routes(routes!(
             companies::get,

@@ -1,5 +1,6 @@
 //! The `paperclip` command: clap definitions and what each command does.
 
+mod auth;
 mod db;
 mod hostname;
 mod onboard;
@@ -60,6 +61,31 @@ pub enum Command {
     /// Look at, upgrade or move the instance's database (SQLite or PostgreSQL)
     #[command(subcommand)]
     Db(DbCommand),
+    /// People and access in authenticated mode
+    #[command(subcommand)]
+    Auth(AuthCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuthCommand {
+    /// Print a one-time invite URL that makes the first instance admin (older ones are revoked)
+    #[command(
+        long_about = "Print a one-time invite URL that makes its acceptor the first instance admin of an \
+        authenticated instance. The person opens it, signs up (or in), and accepts. Older open \
+        bootstrap invites are revoked. A server with no admin also prints such a URL at every start."
+    )]
+    BootstrapCeo {
+        /// The address people use, for the printed URL (default: auth.publicBaseUrl, else this
+        /// server's address)
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Make a new invite even when the instance has an admin
+        #[arg(long)]
+        force: bool,
+        /// Hours until the invite expires (1 to 720)
+        #[arg(long, default_value_t = 72)]
+        expires_hours: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,6 +138,11 @@ pub fn main() -> ExitCode {
         Command::Db(DbCommand::Status { url }) => db::status(url),
         Command::Db(DbCommand::Migrate { url }) => db::migrate(url),
         Command::Db(DbCommand::Copy { from, to, force }) => db::copy(from, to, force),
+        Command::Auth(AuthCommand::BootstrapCeo {
+            base_url,
+            force,
+            expires_hours,
+        }) => auth::bootstrap_ceo(base_url, force, expires_hours),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

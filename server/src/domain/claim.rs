@@ -104,6 +104,7 @@ impl Domain {
         token: &str,
         code: &str,
     ) -> DomainResult<String> {
+        let claim = self.find_claim(token, code).await?;
         let user_id = match who.actor() {
             Actor::Board {
                 user_id,
@@ -116,7 +117,6 @@ impl Domain {
                 ));
             }
         };
-        let claim = self.find_claim(token, code).await?;
         let now = crate::domain::now();
         if claim.claimed_at.is_some() {
             return Err(DomainError::conflict(

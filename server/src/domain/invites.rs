@@ -111,6 +111,7 @@ impl Domain {
     ) -> DomainResult<(InviteRecord, String)> {
         let scope = who.company(company_id, "Company not found")?;
         who.board()?;
+        self.get_company(who, company_id).await?;
         scope.require_invite()?;
         let role = match input.human_role.as_deref() {
             None => MemberRole::Operator,
@@ -183,8 +184,8 @@ impl Domain {
         token: &str,
         input: AcceptInvite,
     ) -> DomainResult<(InviteRecord, String)> {
-        let user_id = signed_in_person(who)?;
         let (invite, _) = self.open_invite(token).await?;
+        let user_id = signed_in_person(who)?;
         if input.request_type.as_deref().unwrap_or("human") != "human" {
             return Err(DomainError::invalid(
                 "requestType",
@@ -237,6 +238,7 @@ impl Domain {
     ) -> DomainResult<Vec<InviteRecord>> {
         let scope = who.company(company_id, "Company not found")?;
         who.board()?;
+        self.get_company(who, company_id).await?;
         scope.require_invite()?;
         Ok(self.store.list_invites(company_id).await?)
     }
@@ -284,6 +286,7 @@ impl Domain {
     ) -> DomainResult<Vec<MembershipRecord>> {
         let scope = who.company(company_id, "Company not found")?;
         who.board()?;
+        self.get_company(who, company_id).await?;
         scope.require_manage_members()?;
         Ok(self.store.list_members(company_id).await?)
     }
