@@ -31,9 +31,6 @@ pub fn run(overrides: Overrides) -> anyhow::Result<()> {
             bound.url(),
             bound.describe_database()
         );
-        for notice in bound.notices() {
-            println!("{notice}");
-        }
         bound
             .serve(shutdown_signal())
             .await
