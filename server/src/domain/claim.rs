@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::people::person_activity;
 use super::{Domain, DomainError, DomainResult};
 use crate::auth::secret::InstanceSecret;
 use crate::auth::{Actor, BoardSource, LOCAL_BOARD_USER_ID, RequestActor, keys};
@@ -135,18 +136,15 @@ impl Domain {
             .list_companies()
             .await?
             .into_iter()
-            .map(|c| ActivityEntry {
-                id: Uuid::new_v4(),
-                company_id: c.id,
-                actor_type: ActorType::User,
-                actor_id: user_id.clone(),
-                action: "instance.board_claimed".into(),
-                entity_type: "company".into(),
-                entity_id: c.id.to_string(),
-                agent_id: None,
-                run_id: None,
-                details: json!({"previousAdmin": LOCAL_BOARD_USER_ID}),
-                created_at: now,
+            .map(|c| {
+                person_activity(
+                    c.id,
+                    &user_id,
+                    "instance.board_claimed",
+                    ("company", c.id.to_string()),
+                    json!({"previousAdmin": LOCAL_BOARD_USER_ID}),
+                    now,
+                )
             })
             .collect();
         match self

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::people::person_activity;
 use super::{Domain, DomainError, DomainResult};
 use crate::auth::secret::InstanceSecret;
 use crate::auth::{Actor, BoardSource, RequestActor, keys};
@@ -197,19 +198,14 @@ impl Domain {
             None => (InviteEffect::InstanceAdmin, Vec::new()),
             Some(company_id) => {
                 let role = invite.human_role.unwrap_or(MemberRole::Operator);
-                let entry = ActivityEntry {
-                    id: Uuid::new_v4(),
+                let entry = person_activity(
                     company_id,
-                    actor_type: ActorType::User,
-                    actor_id: user_id.clone(),
-                    action: "member.joined".into(),
-                    entity_type: "invite".into(),
-                    entity_id: invite.id.to_string(),
-                    agent_id: None,
-                    run_id: None,
-                    details: json!({"role": role.as_str()}),
-                    created_at: now,
-                };
+                    &user_id,
+                    "member.joined",
+                    ("invite", invite.id.to_string()),
+                    json!({"role": role.as_str()}),
+                    now,
+                );
                 (InviteEffect::Join { company_id, role }, vec![entry])
             }
         };

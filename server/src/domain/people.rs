@@ -274,9 +274,29 @@ impl Domain {
     }
 }
 
-/// When `at` is in the past.
-pub fn is_past(at: Timestamp) -> bool {
-    at <= crate::domain::now()
+/// An activity entry by a person acting outside any company scope (joining by invite,
+/// claiming the instance).
+pub(crate) fn person_activity(
+    company_id: Uuid,
+    user_id: &str,
+    action: &str,
+    entity: (&str, String),
+    details: serde_json::Value,
+    at: Timestamp,
+) -> paperclip_shared::ActivityEntry {
+    paperclip_shared::ActivityEntry {
+        id: Uuid::new_v4(),
+        company_id,
+        actor_type: paperclip_shared::ActorType::User,
+        actor_id: user_id.to_string(),
+        action: action.to_string(),
+        entity_type: entity.0.to_string(),
+        entity_id: entity.1,
+        agent_id: None,
+        run_id: None,
+        details,
+        created_at: at,
+    }
 }
 
 impl Domain {

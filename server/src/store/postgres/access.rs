@@ -1,12 +1,13 @@
-//! People, sessions, memberships, invites, the board claim, board keys and CLI challenges.
+//! People, sessions and memberships (invites and the claim: `invites.rs`; board keys and CLI
+//! challenges: `board_keys.rs`).
 //! A request's person (roles and memberships included) is read in one round trip.
 
 use paperclip_shared::*;
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgConnection, Row};
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::auth::LOCAL_BOARD_USER_ID;
+use super::rows::enumeration;
 use crate::store::*;
 
 type R<T> = Result<T, sqlx::Error>;
@@ -18,19 +19,19 @@ fn decode_error(col: &str, message: String) -> sqlx::Error {
     }
 }
 
-fn enumeration<E>(row: &PgRow, col: &str, parse: fn(&str) -> Option<E>) -> R<E> {
-    let text: &str = row.try_get(col)?;
-    parse(text).ok_or_else(|| decode_error(col, format!("unknown value {text:?}")))
+/// The person columns every principal query selects (users as `u`), for `principal_from`.
+/// A macro, so each query is one `&'static str` built at compile time, not per request.
+macro_rules! principal_columns {
+    () => {
+        "u.id AS u_id, u.name AS u_name, u.email AS u_email, u.created_at AS u_created_at,
+         EXISTS (SELECT 1 FROM instance_user_roles r
+                 WHERE r.user_id = u.id AND r.role = 'instance_admin') AS u_admin,
+         COALESCE((SELECT json_agg(json_build_array(m.company_id, m.role))
+                   FROM company_memberships m WHERE m.user_id = u.id AND m.status = 'active'),
+                  '[]'::json) AS u_memberships"
+    };
 }
-
-/// The person columns every principal query selects, for `principal_from`.
-const PRINCIPAL: &str = "u.id AS u_id, u.name AS u_name, u.email AS u_email,
-    u.created_at AS u_created_at,
-    EXISTS (SELECT 1 FROM instance_user_roles r
-            WHERE r.user_id = u.id AND r.role = 'instance_admin') AS u_admin,
-    COALESCE((SELECT json_agg(json_build_array(m.company_id, m.role))
-              FROM company_memberships m WHERE m.user_id = u.id AND m.status = 'active'),
-             '[]'::json) AS u_memberships";
+pub(super) use principal_columns;
 
 fn user_from(r: &PgRow, prefix: &str) -> R<UserRecord> {
     let col = |c: &str| format!("{prefix}{c}");
@@ -42,7 +43,7 @@ fn user_from(r: &PgRow, prefix: &str) -> R<UserRecord> {
     })
 }
 
-fn principal_from(r: &PgRow) -> R<Principal> {
+pub(super) fn principal_from(r: &PgRow) -> R<Principal> {
     let raw: serde_json::Value = r.try_get("u_memberships")?;
     let pairs: Vec<(Uuid, String)> =
         serde_json::from_value(raw).map_err(|e| decode_error("u_memberships", e.to_string()))?;
@@ -88,9 +89,11 @@ pub async fn find_login(
 }
 
 pub async fn principal(c: &mut PgConnection, user_id: &str) -> R<Option<Principal>> {
-    sqlx::query(AssertSqlSafe(format!(
-        "SELECT {PRINCIPAL} FROM users u WHERE u.id = $1"
-    )))
+    sqlx::query(concat!(
+        "SELECT ",
+        principal_columns!(),
+        " FROM users u WHERE u.id = $1"
+    ))
     .bind(user_id)
     .try_map(|r: PgRow| principal_from(&r))
     .fetch_optional(c)
@@ -140,10 +143,12 @@ pub async fn session_principal(
     token_hash: &str,
     now: Timestamp,
 ) -> R<Option<(SessionRecord, Principal)>> {
-    sqlx::query(AssertSqlSafe(format!(
-        "SELECT s.*, {PRINCIPAL} FROM sessions s JOIN users u ON u.id = s.user_id
+    sqlx::query(concat!(
+        "SELECT s.*, ",
+        principal_columns!(),
+        " FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.expires_at > $2"
-    )))
+    ))
     .bind(token_hash)
     .bind(now)
     .try_map(|r: PgRow| Ok((session_from(&r)?, principal_from(&r)?)))
@@ -223,110 +228,8 @@ pub async fn remove_membership(c: &mut PgConnection, company_id: Uuid, user_id: 
     Ok(done.rows_affected() > 0)
 }
 
-fn invite_from(r: &PgRow) -> R<InviteRecord> {
-    let human_role: Option<String> = r.try_get("human_role")?;
-    Ok(InviteRecord {
-        id: r.try_get("id")?,
-        company_id: r.try_get("company_id")?,
-        invite_type: enumeration(r, "invite_type", InviteType::parse)?,
-        token_hash: r.try_get("token_hash")?,
-        allowed_join_types: enumeration(r, "allowed_join_types", JoinTypes::parse)?,
-        human_role: human_role.and_then(|h| MemberRole::parse_lenient(&h)),
-        invited_by_user_id: r.try_get("invited_by_user_id")?,
-        expires_at: r.try_get("expires_at")?,
-        revoked_at: r.try_get("revoked_at")?,
-        accepted_at: r.try_get("accepted_at")?,
-        accepted_by_user_id: r.try_get("accepted_by_user_id")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
-}
-
-pub async fn insert_invite(c: &mut PgConnection, i: &InviteRecord) -> R<()> {
-    if i.invite_type == InviteType::BootstrapCeo {
-        sqlx::query(
-            "UPDATE invites SET revoked_at = $1, updated_at = $1
-             WHERE invite_type = 'bootstrap_ceo' AND revoked_at IS NULL AND accepted_at IS NULL",
-        )
-        .bind(i.created_at)
-        .execute(&mut *c)
-        .await?;
-    }
-    sqlx::query(
-        "INSERT INTO invites (id, company_id, invite_type, token_hash, allowed_join_types,
-            human_role, invited_by_user_id, expires_at, revoked_at, accepted_at,
-            accepted_by_user_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(i.id)
-    .bind(i.company_id)
-    .bind(i.invite_type.as_str())
-    .bind(&i.token_hash)
-    .bind(i.allowed_join_types.as_str())
-    .bind(i.human_role.map(|r| r.as_str()))
-    .bind(&i.invited_by_user_id)
-    .bind(i.expires_at)
-    .bind(i.revoked_at)
-    .bind(i.accepted_at)
-    .bind(&i.accepted_by_user_id)
-    .bind(i.created_at)
-    .bind(i.updated_at)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-pub async fn find_invite(c: &mut PgConnection, token_hash: &str) -> R<Option<InviteRecord>> {
-    sqlx::query("SELECT * FROM invites WHERE token_hash = $1")
-        .bind(token_hash)
-        .try_map(|r: PgRow| invite_from(&r))
-        .fetch_optional(c)
-        .await
-}
-
-pub async fn get_invite(c: &mut PgConnection, id: Uuid) -> R<Option<InviteRecord>> {
-    sqlx::query("SELECT * FROM invites WHERE id = $1")
-        .bind(id)
-        .try_map(|r: PgRow| invite_from(&r))
-        .fetch_optional(c)
-        .await
-}
-
-pub async fn list_invites(c: &mut PgConnection, company_id: Uuid) -> R<Vec<InviteRecord>> {
-    sqlx::query("SELECT * FROM invites WHERE company_id = $1 ORDER BY created_at DESC, id")
-        .bind(company_id)
-        .try_map(|r: PgRow| invite_from(&r))
-        .fetch_all(c)
-        .await
-}
-
-pub async fn open_bootstrap_invite(
-    c: &mut PgConnection,
-    now: Timestamp,
-) -> R<Option<InviteRecord>> {
-    sqlx::query(
-        "SELECT * FROM invites WHERE invite_type = 'bootstrap_ceo' AND revoked_at IS NULL
-           AND accepted_at IS NULL AND expires_at > $1 ORDER BY created_at DESC LIMIT 1",
-    )
-    .bind(now)
-    .try_map(|r: PgRow| invite_from(&r))
-    .fetch_optional(c)
-    .await
-}
-
-pub async fn revoke_invite(c: &mut PgConnection, id: Uuid, at: Timestamp) -> R<bool> {
-    let done = sqlx::query(
-        "UPDATE invites SET revoked_at = $2, updated_at = $2
-         WHERE id = $1 AND revoked_at IS NULL AND accepted_at IS NULL",
-    )
-    .bind(id)
-    .bind(at)
-    .execute(c)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-async fn grant_admin(c: &mut PgConnection, user_id: &str, at: Timestamp) -> R<()> {
+/// Gives `user_id` the instance admin role (kept if it has it).
+pub async fn grant_admin(c: &mut PgConnection, user_id: &str, at: Timestamp) -> R<()> {
     sqlx::query(
         "INSERT INTO instance_user_roles (user_id, role, created_at) VALUES ($1, 'instance_admin', $2)
          ON CONFLICT DO NOTHING",
@@ -336,305 +239,4 @@ async fn grant_admin(c: &mut PgConnection, user_id: &str, at: Timestamp) -> R<()
     .execute(c)
     .await?;
     Ok(())
-}
-
-/// Runs inside the caller's transaction. Instance-admin grants are serialized by a
-/// transaction-scoped advisory lock, so two replicas cannot both make a first admin.
-pub async fn accept_invite(
-    c: &mut PgConnection,
-    invite: Uuid,
-    user_id: &str,
-    effect: &InviteEffect,
-    at: Timestamp,
-) -> R<AcceptOutcome> {
-    match effect {
-        InviteEffect::InstanceAdmin => {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('paperclip:instance_admin'))")
-                .execute(&mut *c)
-                .await?;
-            if !instance_admins(&mut *c).await?.is_empty() {
-                return Ok(AcceptOutcome::AdminExists);
-            }
-        }
-        InviteEffect::Join { company_id, .. } => {
-            let member: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM company_memberships
-                 WHERE company_id = $1 AND user_id = $2 AND status = 'active')",
-            )
-            .bind(company_id)
-            .bind(user_id)
-            .fetch_one(&mut *c)
-            .await?;
-            if member {
-                return Ok(AcceptOutcome::AlreadyMember);
-            }
-        }
-    }
-    let marked = sqlx::query(
-        "UPDATE invites SET accepted_at = $2, accepted_by_user_id = $3, updated_at = $2
-         WHERE id = $1 AND revoked_at IS NULL AND accepted_at IS NULL AND expires_at > $2",
-    )
-    .bind(invite)
-    .bind(at)
-    .bind(user_id)
-    .execute(&mut *c)
-    .await?;
-    if marked.rows_affected() == 0 {
-        return Ok(AcceptOutcome::Gone);
-    }
-    match effect {
-        InviteEffect::InstanceAdmin => grant_admin(c, user_id, at).await?,
-        InviteEffect::Join { company_id, role } => {
-            save_membership(c, *company_id, user_id, *role, MembershipStatus::Active, at).await?
-        }
-    }
-    Ok(AcceptOutcome::Accepted)
-}
-
-fn claim_from(r: &PgRow) -> R<BoardClaimRecord> {
-    Ok(BoardClaimRecord {
-        id: r.try_get("id")?,
-        token_hash: r.try_get("token_hash")?,
-        code_hash: r.try_get("code_hash")?,
-        expires_at: r.try_get("expires_at")?,
-        claimed_at: r.try_get("claimed_at")?,
-        claimed_by_user_id: r.try_get("claimed_by_user_id")?,
-        created_at: r.try_get("created_at")?,
-    })
-}
-
-pub async fn insert_board_claim(c: &mut PgConnection, b: &BoardClaimRecord) -> R<()> {
-    sqlx::query(
-        "INSERT INTO board_claims (id, token_hash, code_hash, expires_at, claimed_at,
-            claimed_by_user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(b.id)
-    .bind(&b.token_hash)
-    .bind(&b.code_hash)
-    .bind(b.expires_at)
-    .bind(b.claimed_at)
-    .bind(&b.claimed_by_user_id)
-    .bind(b.created_at)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-pub async fn open_board_claim(c: &mut PgConnection, now: Timestamp) -> R<Option<BoardClaimRecord>> {
-    sqlx::query(
-        "SELECT * FROM board_claims WHERE claimed_at IS NULL AND expires_at > $1
-         ORDER BY created_at DESC LIMIT 1",
-    )
-    .bind(now)
-    .try_map(|r: PgRow| claim_from(&r))
-    .fetch_optional(c)
-    .await
-}
-
-pub async fn find_board_claim(
-    c: &mut PgConnection,
-    token_hash: &str,
-) -> R<Option<BoardClaimRecord>> {
-    sqlx::query("SELECT * FROM board_claims WHERE token_hash = $1")
-        .bind(token_hash)
-        .try_map(|r: PgRow| claim_from(&r))
-        .fetch_optional(c)
-        .await
-}
-
-pub async fn claim_board(
-    c: &mut PgConnection,
-    claim: Uuid,
-    user_id: &str,
-    at: Timestamp,
-) -> R<ClaimOutcome> {
-    let marked = sqlx::query(
-        "UPDATE board_claims SET claimed_at = $2, claimed_by_user_id = $3
-         WHERE id = $1 AND claimed_at IS NULL AND expires_at > $2",
-    )
-    .bind(claim)
-    .bind(at)
-    .bind(user_id)
-    .execute(&mut *c)
-    .await?;
-    if marked.rows_affected() == 0 {
-        return Ok(ClaimOutcome::Gone);
-    }
-    grant_admin(&mut *c, user_id, at).await?;
-    sqlx::query("DELETE FROM instance_user_roles WHERE user_id = $1 AND role = 'instance_admin'")
-        .bind(LOCAL_BOARD_USER_ID)
-        .execute(&mut *c)
-        .await?;
-    sqlx::query(
-        "INSERT INTO company_memberships (company_id, user_id, role, status, created_at, updated_at)
-         SELECT id, $1, 'owner', 'active', $2, $2 FROM companies
-         ON CONFLICT (company_id, user_id) DO UPDATE SET
-            role = CASE WHEN company_memberships.status = 'active' THEN company_memberships.role ELSE 'owner' END,
-            status = 'active', updated_at = excluded.updated_at",
-    )
-    .bind(user_id)
-    .bind(at)
-    .execute(c)
-    .await?;
-    Ok(ClaimOutcome::Claimed)
-}
-
-fn board_key_from(r: &PgRow) -> R<BoardKeyRecord> {
-    Ok(BoardKeyRecord {
-        id: r.try_get("id")?,
-        user_id: r.try_get("user_id")?,
-        name: r.try_get("name")?,
-        key_hash: r.try_get("key_hash")?,
-        expires_at: r.try_get("expires_at")?,
-        last_used_at: r.try_get("last_used_at")?,
-        revoked_at: r.try_get("revoked_at")?,
-        created_at: r.try_get("created_at")?,
-    })
-}
-
-pub async fn insert_board_key(c: &mut PgConnection, k: &BoardKeyRecord) -> R<()> {
-    sqlx::query(
-        "INSERT INTO board_api_keys (id, user_id, name, key_hash, expires_at, last_used_at,
-            revoked_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(k.id)
-    .bind(&k.user_id)
-    .bind(&k.name)
-    .bind(&k.key_hash)
-    .bind(k.expires_at)
-    .bind(k.last_used_at)
-    .bind(k.revoked_at)
-    .bind(k.created_at)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-pub async fn list_board_keys(c: &mut PgConnection, user_id: &str) -> R<Vec<BoardKeyRecord>> {
-    sqlx::query("SELECT * FROM board_api_keys WHERE user_id = $1 ORDER BY created_at DESC, id")
-        .bind(user_id)
-        .try_map(|r: PgRow| board_key_from(&r))
-        .fetch_all(c)
-        .await
-}
-
-pub async fn revoke_board_key(
-    c: &mut PgConnection,
-    user_id: &str,
-    id: Uuid,
-    at: Timestamp,
-) -> R<bool> {
-    let done = sqlx::query(
-        "UPDATE board_api_keys SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .bind(user_id)
-    .bind(at)
-    .execute(c)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-pub async fn board_key_principal(
-    c: &mut PgConnection,
-    key_hash: &str,
-) -> R<Option<(BoardKeyRecord, Principal)>> {
-    sqlx::query(AssertSqlSafe(format!(
-        "SELECT k.*, {PRINCIPAL} FROM board_api_keys k JOIN users u ON u.id = k.user_id
-         WHERE k.key_hash = $1"
-    )))
-    .bind(key_hash)
-    .try_map(|r: PgRow| Ok((board_key_from(&r)?, principal_from(&r)?)))
-    .fetch_optional(c)
-    .await
-}
-
-pub async fn touch_board_key(c: &mut PgConnection, id: Uuid, at: Timestamp) -> R<()> {
-    sqlx::query("UPDATE board_api_keys SET last_used_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(at)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-fn challenge_from(r: &PgRow) -> R<CliChallengeRecord> {
-    Ok(CliChallengeRecord {
-        id: r.try_get("id")?,
-        secret_hash: r.try_get("secret_hash")?,
-        command: r.try_get("command")?,
-        client_name: r.try_get("client_name")?,
-        requested_access: r.try_get("requested_access")?,
-        pending_key_hash: r.try_get("pending_key_hash")?,
-        pending_key_name: r.try_get("pending_key_name")?,
-        approved_by_user_id: r.try_get("approved_by_user_id")?,
-        board_api_key_id: r.try_get("board_api_key_id")?,
-        approved_at: r.try_get("approved_at")?,
-        cancelled_at: r.try_get("cancelled_at")?,
-        expires_at: r.try_get("expires_at")?,
-        created_at: r.try_get("created_at")?,
-    })
-}
-
-pub async fn insert_cli_challenge(c: &mut PgConnection, ch: &CliChallengeRecord) -> R<()> {
-    sqlx::query(
-        "INSERT INTO cli_auth_challenges (id, secret_hash, command, client_name, requested_access,
-            pending_key_hash, pending_key_name, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(ch.id)
-    .bind(&ch.secret_hash)
-    .bind(&ch.command)
-    .bind(&ch.client_name)
-    .bind(&ch.requested_access)
-    .bind(&ch.pending_key_hash)
-    .bind(&ch.pending_key_name)
-    .bind(ch.expires_at)
-    .bind(ch.created_at)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-pub async fn get_cli_challenge(c: &mut PgConnection, id: Uuid) -> R<Option<CliChallengeRecord>> {
-    sqlx::query("SELECT * FROM cli_auth_challenges WHERE id = $1")
-        .bind(id)
-        .try_map(|r: PgRow| challenge_from(&r))
-        .fetch_optional(c)
-        .await
-}
-
-/// Runs inside the caller's transaction: the key exists only if the challenge is marked.
-pub async fn approve_cli_challenge(
-    c: &mut PgConnection,
-    id: Uuid,
-    key: &BoardKeyRecord,
-    at: Timestamp,
-) -> R<bool> {
-    // The key first: the challenge refers to it.
-    insert_board_key(&mut *c, key).await?;
-    let marked = sqlx::query(
-        "UPDATE cli_auth_challenges SET approved_at = $2, approved_by_user_id = $3,
-            board_api_key_id = $4
-         WHERE id = $1 AND approved_at IS NULL AND cancelled_at IS NULL AND expires_at > $2",
-    )
-    .bind(id)
-    .bind(at)
-    .bind(&key.user_id)
-    .bind(key.id)
-    .execute(c)
-    .await?;
-    Ok(marked.rows_affected() > 0)
-}
-
-pub async fn cancel_cli_challenge(c: &mut PgConnection, id: Uuid, at: Timestamp) -> R<bool> {
-    let done = sqlx::query(
-        "UPDATE cli_auth_challenges SET cancelled_at = $2
-         WHERE id = $1 AND approved_at IS NULL AND cancelled_at IS NULL AND expires_at > $2",
-    )
-    .bind(id)
-    .bind(at)
-    .execute(c)
-    .await?;
-    Ok(done.rows_affected() > 0)
 }

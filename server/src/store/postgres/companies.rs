@@ -21,14 +21,7 @@ pub async fn ensure_user(c: &mut PgConnection, user: &UserRecord, admin: bool) -
     .execute(&mut *c)
     .await?;
     if admin {
-        sqlx::query(
-            "INSERT INTO instance_user_roles (user_id, role, created_at) VALUES ($1, 'instance_admin', $2)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(&user.id)
-        .bind(user.created_at)
-        .execute(&mut *c)
-        .await?;
+        super::access::grant_admin(c, &user.id, user.created_at).await?;
     }
     Ok(())
 }

@@ -6,11 +6,13 @@
 mod access;
 mod activity;
 mod agents;
+mod board_keys;
 mod comments;
 mod companies;
 mod connect;
 mod impl_access;
 mod impl_store;
+mod invites;
 mod issues;
 pub mod leader;
 mod rows;

@@ -9,7 +9,7 @@ use crate::store::AgentKeyRecord;
 
 type R<T> = Result<T, sqlx::Error>;
 
-fn enumeration<E>(row: &PgRow, col: &str, parse: fn(&str) -> Option<E>) -> R<E> {
+pub(super) fn enumeration<E>(row: &PgRow, col: &str, parse: fn(&str) -> Option<E>) -> R<E> {
     let text: &str = row.try_get(col)?;
     parse(text).ok_or_else(|| sqlx::Error::ColumnDecode {
         index: col.to_string(),

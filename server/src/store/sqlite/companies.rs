@@ -19,11 +19,7 @@ pub fn ensure_user(
         params![user.id, user.name, user.email, created],
     )?;
     if instance_admin {
-        conn.execute(
-            "INSERT INTO instance_user_roles (user_id, role, created_at) VALUES (?1, 'instance_admin', ?2)
-             ON CONFLICT DO NOTHING",
-            params![user.id, created],
-        )?;
+        super::access::grant_admin(conn, &user.id, user.created_at)?;
     }
     Ok(())
 }

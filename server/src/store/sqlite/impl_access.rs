@@ -5,31 +5,30 @@ use async_trait::async_trait;
 use paperclip_shared::*;
 use uuid::Uuid;
 
-use super::access as sql;
-use super::{SqliteStore, activity};
+use super::{SqliteStore, access, activity, board_keys, invites};
 use crate::store::*;
 
 #[async_trait]
 impl AccessStore for SqliteStore {
     async fn insert_user(&self, user: UserRecord, password_hash: String) -> StoreResult<()> {
-        self.write(move |tx| sql::insert_user(tx, &user, &password_hash))
+        self.write(move |tx| access::insert_user(tx, &user, &password_hash))
             .await
     }
 
     async fn find_login(&self, email: String) -> StoreResult<Option<(UserRecord, Option<String>)>> {
-        self.read(move |c| sql::find_login(c, &email)).await
+        self.read(move |c| access::find_login(c, &email)).await
     }
 
     async fn principal(&self, user_id: String) -> StoreResult<Option<Principal>> {
-        self.read(move |c| sql::principal(c, &user_id)).await
+        self.read(move |c| access::principal(c, &user_id)).await
     }
 
     async fn instance_admins(&self) -> StoreResult<Vec<String>> {
-        self.read(sql::instance_admins).await
+        self.read(access::instance_admins).await
     }
 
     async fn insert_session(&self, session: SessionRecord) -> StoreResult<()> {
-        self.write(move |tx| sql::insert_session(tx, &session))
+        self.write(move |tx| access::insert_session(tx, &session))
             .await
     }
 
@@ -39,26 +38,27 @@ impl AccessStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<Option<(SessionRecord, Principal)>> {
         self.read(move |c| {
-            let Some(session) = sql::find_session(c, &token_hash, now)? else {
+            let Some(session) = access::find_session(c, &token_hash, now)? else {
                 return Ok(None);
             };
-            Ok(sql::principal(c, &session.user_id)?.map(|p| (session, p)))
+            Ok(access::principal(c, &session.user_id)?.map(|p| (session, p)))
         })
         .await
     }
 
     async fn extend_session(&self, id: Uuid, expires_at: Timestamp) -> StoreResult<()> {
-        self.write(move |tx| sql::extend_session(tx, id, expires_at))
+        self.write(move |tx| access::extend_session(tx, id, expires_at))
             .await
     }
 
     async fn delete_session(&self, token_hash: String) -> StoreResult<()> {
-        self.write(move |tx| sql::delete_session(tx, &token_hash))
+        self.write(move |tx| access::delete_session(tx, &token_hash))
             .await
     }
 
     async fn list_members(&self, company_id: Uuid) -> StoreResult<Vec<MembershipRecord>> {
-        self.read(move |c| sql::list_members(c, company_id)).await
+        self.read(move |c| access::list_members(c, company_id))
+            .await
     }
 
     async fn save_membership(
@@ -71,7 +71,7 @@ impl AccessStore for SqliteStore {
         act: Vec<ActivityEntry>,
     ) -> StoreResult<()> {
         self.write(move |tx| {
-            sql::save_membership(tx, company_id, &user_id, role, status, at)?;
+            access::save_membership(tx, company_id, &user_id, role, status, at)?;
             activity::insert(tx, &act)
         })
         .await
@@ -84,7 +84,7 @@ impl AccessStore for SqliteStore {
         act: Vec<ActivityEntry>,
     ) -> StoreResult<bool> {
         self.write(move |tx| {
-            let removed = sql::remove_membership(tx, company_id, &user_id)?;
+            let removed = access::remove_membership(tx, company_id, &user_id)?;
             if removed {
                 activity::insert(tx, &act)?;
             }
@@ -99,26 +99,29 @@ impl AccessStore for SqliteStore {
         act: Vec<ActivityEntry>,
     ) -> StoreResult<()> {
         self.write(move |tx| {
-            sql::insert_invite(tx, &invite)?;
+            invites::insert_invite(tx, &invite)?;
             activity::insert(tx, &act)
         })
         .await
     }
 
     async fn find_invite(&self, token_hash: String) -> StoreResult<Option<InviteRecord>> {
-        self.read(move |c| sql::find_invite(c, &token_hash)).await
+        self.read(move |c| invites::find_invite(c, &token_hash))
+            .await
     }
 
     async fn get_invite(&self, id: Uuid) -> StoreResult<Option<InviteRecord>> {
-        self.read(move |c| sql::get_invite(c, id)).await
+        self.read(move |c| invites::get_invite(c, id)).await
     }
 
     async fn list_invites(&self, company_id: Uuid) -> StoreResult<Vec<InviteRecord>> {
-        self.read(move |c| sql::list_invites(c, company_id)).await
+        self.read(move |c| invites::list_invites(c, company_id))
+            .await
     }
 
     async fn open_bootstrap_invite(&self, now: Timestamp) -> StoreResult<Option<InviteRecord>> {
-        self.read(move |c| sql::open_bootstrap_invite(c, now)).await
+        self.read(move |c| invites::open_bootstrap_invite(c, now))
+            .await
     }
 
     async fn revoke_invite(
@@ -128,7 +131,7 @@ impl AccessStore for SqliteStore {
         act: Vec<ActivityEntry>,
     ) -> StoreResult<bool> {
         self.write(move |tx| {
-            let revoked = sql::revoke_invite(tx, id, at)?;
+            let revoked = invites::revoke_invite(tx, id, at)?;
             if revoked {
                 activity::insert(tx, &act)?;
             }
@@ -146,7 +149,7 @@ impl AccessStore for SqliteStore {
         act: Vec<ActivityEntry>,
     ) -> StoreResult<AcceptOutcome> {
         self.write(move |tx| {
-            let outcome = sql::accept_invite(tx, invite_id, &user_id, &effect, at)?;
+            let outcome = invites::accept_invite(tx, invite_id, &user_id, &effect, at)?;
             if outcome == AcceptOutcome::Accepted {
                 activity::insert(tx, &act)?;
             }
@@ -156,16 +159,16 @@ impl AccessStore for SqliteStore {
     }
 
     async fn insert_board_claim(&self, claim: BoardClaimRecord) -> StoreResult<()> {
-        self.write(move |tx| sql::insert_board_claim(tx, &claim))
+        self.write(move |tx| invites::insert_board_claim(tx, &claim))
             .await
     }
 
     async fn open_board_claim(&self, now: Timestamp) -> StoreResult<Option<BoardClaimRecord>> {
-        self.read(move |c| sql::open_board_claim(c, now)).await
+        self.read(move |c| invites::open_board_claim(c, now)).await
     }
 
     async fn find_board_claim(&self, token_hash: String) -> StoreResult<Option<BoardClaimRecord>> {
-        self.read(move |c| sql::find_board_claim(c, &token_hash))
+        self.read(move |c| invites::find_board_claim(c, &token_hash))
             .await
     }
 
@@ -177,7 +180,7 @@ impl AccessStore for SqliteStore {
         act: Vec<ActivityEntry>,
     ) -> StoreResult<ClaimOutcome> {
         self.write(move |tx| {
-            let outcome = sql::claim_board(tx, claim_id, &user_id, at)?;
+            let outcome = invites::claim_board(tx, claim_id, &user_id, at)?;
             if outcome == ClaimOutcome::Claimed {
                 activity::insert(tx, &act)?;
             }
@@ -187,11 +190,13 @@ impl AccessStore for SqliteStore {
     }
 
     async fn insert_board_key(&self, key: BoardKeyRecord) -> StoreResult<()> {
-        self.write(move |tx| sql::insert_board_key(tx, &key)).await
+        self.write(move |tx| board_keys::insert_board_key(tx, &key))
+            .await
     }
 
     async fn list_board_keys(&self, user_id: String) -> StoreResult<Vec<BoardKeyRecord>> {
-        self.read(move |c| sql::list_board_keys(c, &user_id)).await
+        self.read(move |c| board_keys::list_board_keys(c, &user_id))
+            .await
     }
 
     async fn revoke_board_key(
@@ -200,7 +205,7 @@ impl AccessStore for SqliteStore {
         id: Uuid,
         at: Timestamp,
     ) -> StoreResult<bool> {
-        self.write(move |tx| sql::revoke_board_key(tx, &user_id, id, at))
+        self.write(move |tx| board_keys::revoke_board_key(tx, &user_id, id, at))
             .await
     }
 
@@ -209,25 +214,27 @@ impl AccessStore for SqliteStore {
         key_hash: String,
     ) -> StoreResult<Option<(BoardKeyRecord, Principal)>> {
         self.read(move |c| {
-            let Some(key) = sql::find_board_key(c, &key_hash)? else {
+            let Some(key) = board_keys::find_board_key(c, &key_hash)? else {
                 return Ok(None);
             };
-            Ok(sql::principal(c, &key.user_id)?.map(|p| (key, p)))
+            Ok(access::principal(c, &key.user_id)?.map(|p| (key, p)))
         })
         .await
     }
 
     async fn touch_board_key(&self, id: Uuid, at: Timestamp) -> StoreResult<()> {
-        self.write(move |tx| sql::touch_board_key(tx, id, at)).await
+        self.write(move |tx| board_keys::touch_board_key(tx, id, at))
+            .await
     }
 
     async fn insert_cli_challenge(&self, challenge: CliChallengeRecord) -> StoreResult<()> {
-        self.write(move |tx| sql::insert_cli_challenge(tx, &challenge))
+        self.write(move |tx| board_keys::insert_cli_challenge(tx, &challenge))
             .await
     }
 
     async fn get_cli_challenge(&self, id: Uuid) -> StoreResult<Option<CliChallengeRecord>> {
-        self.read(move |c| sql::get_cli_challenge(c, id)).await
+        self.read(move |c| board_keys::get_cli_challenge(c, id))
+            .await
     }
 
     async fn approve_cli_challenge(
@@ -236,12 +243,12 @@ impl AccessStore for SqliteStore {
         key: BoardKeyRecord,
         at: Timestamp,
     ) -> StoreResult<bool> {
-        self.write(move |tx| sql::approve_cli_challenge(tx, id, &key, at))
+        self.write(move |tx| board_keys::approve_cli_challenge(tx, id, &key, at))
             .await
     }
 
     async fn cancel_cli_challenge(&self, id: Uuid, at: Timestamp) -> StoreResult<bool> {
-        self.write(move |tx| sql::cancel_cli_challenge(tx, id, at))
+        self.write(move |tx| board_keys::cancel_cli_challenge(tx, id, at))
             .await
     }
 }

@@ -5,11 +5,13 @@
 mod access;
 mod activity;
 mod agents;
+mod board_keys;
 pub(crate) mod codec;
 mod comments;
 mod companies;
 mod impl_access;
 mod impl_store;
+mod invites;
 mod issues;
 mod threads;
 
