@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::api::state::{AppState, AuthSettings};
 use crate::api::{self};
@@ -18,6 +19,7 @@ use crate::auth::secret::{self, InstanceSecret};
 use crate::auth::{LOCAL_BOARD_USER_ID, session};
 use crate::config::{Config, DatabaseConfig};
 use crate::domain::Domain;
+use crate::net::listen::{self, ListenError};
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, UserRecord};
@@ -32,8 +34,8 @@ pub enum StartError {
     Instance { path: String, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot listen on {addr}: {message}")]
-    Bind { addr: String, message: String },
+    #[error(transparent)]
+    Listen(#[from] ListenError),
     #[error("{0}")]
     Config(String),
 }
@@ -42,10 +44,13 @@ pub struct Server;
 
 /// A server that holds its instance lock and its listening socket, ready to serve.
 pub struct Bound {
-    listener: TcpListener,
+    /// At least one; the first is the main address.
+    listeners: Vec<TcpListener>,
     router: axum::Router,
     store: Arc<dyn Store>,
     addr: SocketAddr,
+    /// The host printed in URLs (the tailnet's MagicDNS name, else the bind address).
+    display_host: String,
     config: Config,
     notices: Vec<String>,
     _lock: File,
@@ -72,24 +77,22 @@ impl Server {
         let local_mode = config.deployment_mode == crate::config::DeploymentMode::LocalTrusted;
         store.ensure_user(local_board, local_mode).await?;
 
-        let addr_text = format!("{}:{}", config.host, config.port);
-        let listener = TcpListener::bind(&addr_text)
-            .await
-            .map_err(|e| StartError::Bind {
-                addr: addr_text.clone(),
+        let listening = listen::listen(&config).await?;
+        let addr = listening.listeners[0]
+            .local_addr()
+            .map_err(|e| ListenError::Bind {
+                addr: format!("{}:{}", config.host, config.port),
                 message: e.to_string(),
             })?;
-        let addr = listener.local_addr().map_err(|e| StartError::Bind {
-            addr: addr_text,
-            message: e.to_string(),
-        })?;
+        let mut bound_hosts = listening.hostnames.clone();
+        bound_hosts.push(config.host.clone());
 
         let state = AppState {
             domain: Domain::new(store.clone(), config.company_deletion_enabled),
             mode: config.deployment_mode,
             exposure: config.exposure,
             guard: HostnameGuard::new(
-                &config.host,
+                &bound_hosts,
                 &config.allowed_hostnames,
                 (!config.allowed_hostnames_from_env).then(|| config.paths.config_file.clone()),
             ),
@@ -103,20 +106,23 @@ impl Server {
         };
         let notices = if config.deployment_mode == crate::config::DeploymentMode::Authenticated {
             let secret = instance_secret(&config)?;
-            start_notices(&state.domain, &secret, &public_base(&config, addr.port())).await?
+            let base = public_base(&config, &listening.display_host, addr.port());
+            start_notices(&state.domain, &secret, &base).await?
         } else {
             Vec::new()
         };
         for notice in &notices {
             tracing::warn!("{notice}");
         }
-        let info = serde_json::json!({"pid": std::process::id(), "url": format!("http://{addr}"), "startedAt": chrono::Utc::now()});
+        let url = url_of(&listening.display_host, addr.port());
+        let info = serde_json::json!({"pid": std::process::id(), "url": url, "startedAt": chrono::Utc::now()});
         let _ = std::fs::write(config.paths.server_info_file(), info.to_string());
         Ok(Bound {
-            listener,
+            listeners: listening.listeners,
             router: api::router(state),
             store,
             addr,
+            display_host: listening.display_host,
             config,
             notices,
             _lock: lock,
@@ -129,8 +135,17 @@ impl Bound {
         self.addr
     }
 
+    /// The main address, as people would type it.
     pub fn url(&self) -> String {
-        self.config.base_url(self.addr.port())
+        url_of(&self.display_host, self.addr.port())
+    }
+
+    /// Every address the server listens on (lan: IPv4 and IPv6; tailnet: each Tailscale IP).
+    pub fn listening_on(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
     }
 
     /// What a person must do now, printed at start (the bootstrap invite or the board claim
@@ -144,16 +159,49 @@ impl Bound {
     }
 
     /// Serves until `shutdown` completes; in-flight requests finish, then the database closes.
+    /// Every listener serves the same router and stops on the same signal.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let (stop, stopped) = watch::channel(false);
+        let mut servers = tokio::task::JoinSet::new();
+        for listener in self.listeners {
+            let app = self
+                .router
+                .clone()
+                .into_make_service_with_connect_info::<SocketAddr>();
+            let mut stopped = stopped.clone();
+            servers.spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    })
+                    .await
+            });
+        }
+        tokio::pin!(shutdown);
+        let mut result = Ok(());
+        loop {
+            tokio::select! {
+                () = &mut shutdown, if !*stop.borrow() => {
+                    let _ = stop.send(true);
+                }
+                done = servers.join_next() => match done {
+                    None => break,
+                    Some(Ok(Ok(()))) => {}
+                    Some(Ok(Err(e))) => {
+                        // One listener failing stops the others: a half-served server is worse.
+                        let _ = stop.send(true);
+                        result = Err(e);
+                    }
+                    Some(Err(join)) => {
+                        let _ = stop.send(true);
+                        result = Err(std::io::Error::other(join.to_string()));
+                    }
+                },
+            }
+        }
         self.store.close().await;
         let _ = std::fs::remove_file(self.config.paths.server_info_file());
         result
@@ -187,14 +235,19 @@ pub fn instance_secret(config: &Config) -> Result<InstanceSecret, StartError> {
     InstanceSecret::load(from_env, &config.paths.instance_dir).map_err(StartError::Config)
 }
 
-/// The address people use: the public base URL, else this server's (0.0.0.0 reads localhost).
-pub fn public_base(config: &Config, port: u16) -> String {
-    if let Some(url) = &config.public_base_url {
-        return url.as_str().trim_end_matches('/').to_string();
+/// The address people use: the public base URL, else this server's.
+pub fn public_base(config: &Config, host: &str, port: u16) -> String {
+    match &config.public_base_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_string(),
+        None => url_of(host, port),
     }
-    let host = match config.host.as_str() {
-        "0.0.0.0" | "::" | "" => "localhost".to_string(),
-        h if h.contains(':') => format!("[{h}]"),
+}
+
+/// `http://host:port`, with an IPv6 address bracketed and "every interface" read as localhost.
+pub fn url_of(host: &str, port: u16) -> String {
+    let host = match host {
+        "0.0.0.0" | "::" | "[::]" | "" => "localhost".to_string(),
+        h if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
         h => h.to_string(),
     };
     format!("http://{host}:{port}")

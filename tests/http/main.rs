@@ -11,6 +11,7 @@ mod common;
 mod access;
 mod agents;
 mod auth;
+mod bind;
 mod cli;
 mod companies;
 mod issues;

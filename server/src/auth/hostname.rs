@@ -42,13 +42,15 @@ fn normalise(host: &str) -> String {
 }
 
 impl HostnameGuard {
-    /// `follow`: the config file whose `server.allowedHostnames` a running server picks up.
-    pub fn new(bind_host: &str, listed: &[String], follow: Option<PathBuf>) -> Self {
+    /// `bound`: the hosts the server listens as (the bind address, a tailnet's name and
+    /// addresses). `follow`: the config file whose `server.allowedHostnames` a running server
+    /// picks up.
+    pub fn new(bound: &[String], listed: &[String], follow: Option<PathBuf>) -> Self {
         let mut fixed: HashSet<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
             .iter()
             .map(|s| s.to_string())
             .collect();
-        fixed.insert(normalise(bind_host));
+        fixed.extend(bound.iter().map(|h| normalise(h)));
         let seen = follow
             .as_ref()
             .and_then(|p| std::fs::metadata(p).ok())
@@ -189,7 +191,11 @@ mod tests {
 
     #[test]
     fn loopback_names_pass_and_strangers_do_not() {
-        let guard = HostnameGuard::new("127.0.0.1", &["paperclip.example.com".into()], None);
+        let guard = HostnameGuard::new(
+            &["127.0.0.1".into()],
+            &["paperclip.example.com".into()],
+            None,
+        );
         for ok in [
             "localhost:3100",
             "127.0.0.1:3100",
@@ -204,7 +210,7 @@ mod tests {
             assert!(!guard.permits(bad), "{bad} should be refused");
         }
         assert!(!guard.permits("box.tailnet.ts.net:3100"));
-        let bound_there = HostnameGuard::new("box.tailnet.ts.net", &[], None);
+        let bound_there = HostnameGuard::new(&["box.tailnet.ts.net".into()], &[], None);
         assert!(
             bound_there.permits("box.tailnet.ts.net:3100"),
             "the bind host passes"

@@ -34,7 +34,7 @@ pub fn bootstrap_ceo(base_url: Option<String>, force: bool, hours: i64) -> anyho
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let base = base_url
             .map(|b| b.trim_end_matches('/').to_string())
-            .unwrap_or_else(|| public_base(&config, config.port));
+            .unwrap_or_else(|| public_base(&config, &config.host, config.port));
         println!("Created bootstrap CEO invite.");
         println!("Invite URL: {base}{path}");
         println!("Expires: {}", expires.to_rfc3339());

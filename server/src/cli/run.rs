@@ -31,6 +31,11 @@ pub fn run(overrides: Overrides) -> anyhow::Result<()> {
             bound.url(),
             bound.describe_database()
         );
+        let addrs = bound.listening_on();
+        if addrs.len() > 1 || addrs.first().map(|a| format!("http://{a}")) != Some(bound.url()) {
+            let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+            println!("  sockets: {}", list.join(", "));
+        }
         bound
             .serve(shutdown_signal())
             .await

@@ -245,19 +245,13 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
         ));
     }
     if let Some(bind) = string(path, server, "server", "bind")? {
-        s.bind = Some(match bind.as_str() {
-            "loopback" => BindMode::Loopback,
-            "lan" => BindMode::Lan,
-            "tailnet" => BindMode::Tailnet,
-            "custom" => BindMode::Custom,
-            other => {
-                return Err(err(
-                    path,
-                    "server.bind",
-                    format!("unknown bind {other:?}; use loopback, lan, tailnet or custom"),
-                ));
-            }
-        });
+        s.bind = Some(BindMode::parse(&bind).ok_or_else(|| {
+            err(
+                path,
+                "server.bind",
+                format!("unknown bind {bind:?}; use loopback, lan, tailnet or custom"),
+            )
+        })?);
     }
     match server.get("port") {
         None | Some(Value::Null) => {}

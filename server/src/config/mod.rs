@@ -50,12 +50,33 @@ impl Exposure {
 pub enum BindMode {
     /// 127.0.0.1 only (the default; the only choice in local_trusted mode)
     Loopback,
-    /// every interface (0.0.0.0)
+    /// every interface (0.0.0.0 and ::); authenticated mode only
     Lan,
-    /// the machine's Tailscale address
+    /// this machine's Tailscale addresses, asked of tailscaled; authenticated mode only
     Tailnet,
     /// the address given with --host
     Custom,
+}
+
+impl BindMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindMode::Loopback => "loopback",
+            BindMode::Lan => "lan",
+            BindMode::Tailnet => "tailnet",
+            BindMode::Custom => "custom",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<BindMode> {
+        match text.trim() {
+            "loopback" => Some(BindMode::Loopback),
+            "lan" => Some(BindMode::Lan),
+            "tailnet" => Some(BindMode::Tailnet),
+            "custom" => Some(BindMode::Custom),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +130,12 @@ pub struct Config {
     pub auth_rate_limit: bool,
     /// `server.trustedProxies` / `PAPERCLIP_TRUSTED_PROXIES`: whose X-Forwarded-* headers count.
     pub trusted_proxies: TrustedProxies,
+    /// tailscaled's LocalAPI socket, asked for this machine's addresses under `--bind tailnet`
+    /// (`PAPERCLIP_TAILSCALE_SOCKET`, else the platform's default).
+    pub tailscale_socket: PathBuf,
+    /// `PAPERCLIP_TAILNET_BIND_HOST`: the Tailscale address to listen on under `--bind
+    /// tailnet`, for machines where tailscaled's socket is out of reach (a container).
+    pub tailnet_bind_host: Option<IpAddr>,
 }
 
 impl Config {
@@ -174,14 +201,25 @@ impl Config {
             }
             (None, None) => settings.port.unwrap_or(3100),
         };
+        let bind_env = match env("PAPERCLIP_BIND") {
+            None => None,
+            Some(text) => Some(BindMode::parse(&text).ok_or_else(|| {
+                env_error(
+                    "PAPERCLIP_BIND",
+                    format!("unknown bind {text:?}; use loopback, lan, tailnet or custom"),
+                )
+            })?),
+        };
         let bind = overrides
             .bind
+            .or(bind_env)
             .or(settings.bind)
             .unwrap_or(BindMode::Loopback);
         let host = overrides
             .host
             .clone()
             .or(env("HOST"))
+            .or(env("PAPERCLIP_BIND_HOST").filter(|_| bind == BindMode::Custom))
             .or(settings
                 .custom_bind_host
                 .clone()
@@ -285,7 +323,21 @@ impl Config {
             None => TrustedProxies::parse(&settings.trusted_proxies)
                 .map_err(|m| env_error("server.trustedProxies", m))?,
         };
+        let tailscale_socket = env("PAPERCLIP_TAILSCALE_SOCKET")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(crate::net::tailscale::DEFAULT_SOCKET));
+        let tailnet_bind_host = match env("PAPERCLIP_TAILNET_BIND_HOST") {
+            None => None,
+            Some(text) => Some(text.trim().parse::<IpAddr>().map_err(|_| {
+                env_error(
+                    "PAPERCLIP_TAILNET_BIND_HOST",
+                    format!("{text:?} is not an IP address (e.g. 100.64.0.8)"),
+                )
+            })?),
+        };
         let config = Config {
+            tailscale_socket,
+            tailnet_bind_host,
             public_base_url,
             disable_sign_up,
             auth_rate_limit,
@@ -314,9 +366,10 @@ impl Config {
                 || self.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
             if self.bind != BindMode::Loopback && self.bind != BindMode::Custom || !loopback {
                 return Err(ConfigError::Rule(format!(
-                    "local_trusted mode serves this machine only, so it must bind to loopback, but the bind is {:?} on {}. \
+                    "local_trusted mode serves this machine only, so it must bind to loopback, but the bind is {} on {}. \
                      Use --bind loopback (the default), or switch to server.deploymentMode \"authenticated\" to serve other machines.",
-                    self.bind, self.host
+                    self.bind.as_str(),
+                    self.host
                 )));
             }
         }
@@ -345,15 +398,6 @@ impl Config {
             ));
         }
         Ok(())
-    }
-
-    pub fn base_url(&self, port: u16) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        format!("http://{host}:{port}")
     }
 }
 
