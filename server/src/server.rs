@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use crate::api::state::{AppState, AuthSettings};
 use crate::api::{self};
 use crate::auth::hostname::HostnameGuard;
+use crate::auth::jwt::RunTokens;
 use crate::auth::limits::AuthLimits;
 use crate::auth::secret::{self, InstanceSecret};
 use crate::auth::{LOCAL_BOARD_USER_ID, session};
@@ -87,8 +88,9 @@ impl Server {
         let mut bound_hosts = listening.hostnames.clone();
         bound_hosts.push(config.host.clone());
 
+        let secret = instance_secret(&config)?;
         let state = AppState {
-            domain: Domain::new(store.clone(), config.company_deletion_enabled),
+            domain: domain_for(&config, store.clone(), &secret),
             mode: config.deployment_mode,
             exposure: config.exposure,
             guard: HostnameGuard::new(
@@ -105,7 +107,6 @@ impl Server {
             }),
         };
         let notices = if config.deployment_mode == crate::config::DeploymentMode::Authenticated {
-            let secret = instance_secret(&config)?;
             let base = public_base(&config, &listening.display_host, addr.port());
             start_notices(&state.domain, &secret, &base).await?
         } else {
@@ -225,6 +226,12 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
         } => Arc::new(PgStore::open((**target).clone(), *connect_wait).await?),
     };
     Ok(store)
+}
+
+/// The rules, over `store`, with this instance's run-token keys.
+pub fn domain_for(config: &Config, store: Arc<dyn Store>, secret: &InstanceSecret) -> Domain {
+    let tokens = RunTokens::new(secret, &config.paths.instance_id, config.run_token_ttl);
+    Domain::new(store, config.company_deletion_enabled, tokens)
 }
 
 /// The instance's signing secret (the environment's, or `secrets/auth.key`, made once).

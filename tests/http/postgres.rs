@@ -24,5 +24,6 @@ mod routes_issues;
 mod routes_schema;
 mod routes_sweep;
 mod routes_table;
+mod run_tokens;
 mod schema;
 mod skill_agent;

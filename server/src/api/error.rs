@@ -27,6 +27,11 @@ impl ApiError {
         }
     }
 
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
     pub fn bad_request(field: &str, message: impl Into<String>) -> Self {
         ApiError {
             details: Some(json!({"field": field})),

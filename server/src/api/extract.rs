@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::auth::{Actor, RequestActor, keys, session};
+use crate::auth::{Actor, AgentCredential, RequestActor, jwt, keys, session};
 use crate::config::DeploymentMode;
 use crate::net::proxies::resolve;
 
@@ -62,16 +62,42 @@ impl FromRequestParts<AppState> for Who {
             };
             let resolved = if token.starts_with(keys::BOARD_KEY_PREFIX) {
                 state.domain.authenticate_board_key(token).await
+            } else if jwt::looks_like_jwt(token) {
+                state.domain.authenticate_run_token(token).await
             } else {
                 state.domain.authenticate_agent_key(token).await
             };
-            return match resolved {
-                Ok(actor) => Ok(Who(RequestActor::new(actor, run_id, mutation))),
-                Err(e) => {
-                    tracing::info!(reason = %e, "rejected credentials");
-                    Err(e.into())
-                }
+            let actor = resolved.map_err(|e| {
+                tracing::info!(reason = %e, "rejected credentials");
+                ApiError::from(e)
+            })?;
+            // A run token names its run: the header may repeat it, never contradict it.
+            let run_id = match (&actor, run_id) {
+                (
+                    Actor::Agent {
+                        credential: AgentCredential::RunToken { run_id: signed },
+                        agent_id,
+                        ..
+                    },
+                    header,
+                ) => match header {
+                    Some(header) if header != *signed => {
+                        tracing::warn!(%agent_id, claim_run_id = %signed, header_run_id = %header, "run id header contradicts the run token");
+                        return Err(ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "agent_jwt_run_id_mismatch",
+                            "X-Paperclip-Run-Id does not match signed agent JWT run_id",
+                        )
+                        .with_details(serde_json::json!({
+                            "claimRunId": signed,
+                            "headerRunId": header,
+                        })));
+                    }
+                    _ => Some(*signed),
+                },
+                _ => run_id,
             };
+            return Ok(Who(RequestActor::new(actor, run_id, mutation)));
         }
         match state.mode {
             DeploymentMode::LocalTrusted => Ok(Who(RequestActor::new(

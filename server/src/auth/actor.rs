@@ -44,8 +44,16 @@ pub enum Actor {
     Agent {
         agent_id: Uuid,
         company_id: Uuid,
-        key_id: Option<Uuid>,
+        credential: AgentCredential,
     },
+}
+
+/// How an agent proved who it is: a long-lived API key, or the run token of one heartbeat run
+/// (some operations, such as reading secret values, want the latter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentCredential {
+    Key(Uuid),
+    RunToken { run_id: Uuid },
 }
 
 impl Actor {

@@ -3,8 +3,8 @@
 use anyhow::{Context, bail};
 
 use crate::config::{Config, DeploymentMode, Overrides};
-use crate::domain::Domain;
-use crate::server::{instance_secret, open_store, public_base};
+
+use crate::server::{domain_for, instance_secret, open_store, public_base};
 
 /// Prints a one-time invite URL that makes the first instance admin (revoking older ones).
 pub fn bootstrap_ceo(base_url: Option<String>, force: bool, hours: i64) -> anyhow::Result<()> {
@@ -27,7 +27,7 @@ pub fn bootstrap_ceo(base_url: Option<String>, force: bool, hours: i64) -> anyho
             bail!("Instance already has an admin user. Use --force to generate a new bootstrap invite.");
         }
         let secret = instance_secret(&config)?;
-        let domain = Domain::new(store.clone(), config.company_deletion_enabled);
+        let domain = domain_for(&config, store.clone(), &secret);
         let (path, expires) = domain
             .new_bootstrap_invite(&secret, hours)
             .await

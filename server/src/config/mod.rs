@@ -136,6 +136,8 @@ pub struct Config {
     /// `PAPERCLIP_TAILNET_BIND_HOST`: the Tailscale address to listen on under `--bind
     /// tailnet`, for machines where tailscaled's socket is out of reach (a container).
     pub tailnet_bind_host: Option<IpAddr>,
+    /// How long a run token lives (`PAPERCLIP_AGENT_JWT_TTL_SECONDS`, default an hour).
+    pub run_token_ttl: Duration,
 }
 
 impl Config {
@@ -335,7 +337,23 @@ impl Config {
                 )
             })?),
         };
+        let run_token_ttl = match env("PAPERCLIP_AGENT_JWT_TTL_SECONDS") {
+            None => crate::auth::jwt::DEFAULT_TTL,
+            Some(text) => Duration::from_secs(
+                text.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| (60..=7 * 24 * 3600).contains(s))
+                    .ok_or_else(|| {
+                        env_error(
+                            "PAPERCLIP_AGENT_JWT_TTL_SECONDS",
+                            format!("{text:?} is not a number of seconds from 60 to 604800"),
+                        )
+                    })?,
+            ),
+        };
         let config = Config {
+            run_token_ttl,
             tailscale_socket,
             tailnet_bind_host,
             public_base_url,

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::validate::*;
 use super::{Domain, DomainError, DomainResult, next_time};
-use crate::auth::{Actor, RequestActor, keys};
+use crate::auth::jwt::RunClaims;
+use crate::auth::{Actor, AgentCredential, RequestActor, keys};
 use crate::store::AgentKeyRecord;
 
 fn check_adapter_type(adapter_type: &str) -> DomainResult<String> {
@@ -530,7 +531,51 @@ impl Domain {
         Ok(Actor::Agent {
             agent_id: agent.id,
             company_id: agent.company_id,
-            key_id: Some(key.id),
+            credential: AgentCredential::Key(key.id),
         })
+    }
+
+    /// The agent of a run token this instance signed: the agent must still exist in the
+    /// token's company and be allowed to authenticate. (Once heartbeat runs exist, a token
+    /// also ends with its run.)
+    pub async fn authenticate_run_token(&self, token: &str) -> DomainResult<Actor> {
+        let claims = self
+            .run_tokens
+            .verify(token)
+            .map_err(|e| DomainError::Unauthorized(e.to_string()))?;
+        let unauthorized = || DomainError::Unauthorized("Run token is not valid".into());
+        let agent = self
+            .store
+            .get_agent(claims.agent_id)
+            .await?
+            .filter(|a| a.company_id == claims.company_id)
+            .ok_or_else(unauthorized)?;
+        if !agent.status.can_authenticate() {
+            return Err(DomainError::Unauthorized(format!(
+                "Agent is {} and cannot authenticate",
+                agent.status
+            )));
+        }
+        Ok(Actor::Agent {
+            agent_id: agent.id,
+            company_id: agent.company_id,
+            credential: AgentCredential::RunToken {
+                run_id: claims.run_id,
+            },
+        })
+    }
+
+    /// A run token for `agent`'s run `run_id` (heartbeats hand it to the agent as
+    /// `PAPERCLIP_API_KEY`).
+    pub fn mint_run_token(&self, agent: &Agent, run_id: Uuid) -> String {
+        self.run_tokens.mint(
+            &RunClaims {
+                agent_id: agent.id,
+                company_id: agent.company_id,
+                run_id,
+                adapter_type: agent.adapter_type.clone(),
+            },
+            chrono::Utc::now().timestamp(),
+        )
     }
 }

@@ -19,19 +19,26 @@ pub use issues::IssueListQuery;
 pub use issues::checkout::ForceReleased;
 pub use issues::comments::CommentListQuery;
 
+use crate::auth::jwt::RunTokens;
 use crate::store::Store;
 
 #[derive(Clone)]
 pub struct Domain {
     store: Arc<dyn Store>,
     company_deletion_enabled: bool,
+    run_tokens: Arc<RunTokens>,
 }
 
 impl Domain {
-    pub fn new(store: Arc<dyn Store>, company_deletion_enabled: bool) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        company_deletion_enabled: bool,
+        run_tokens: RunTokens,
+    ) -> Self {
         Domain {
             store,
             company_deletion_enabled,
+            run_tokens: Arc::new(run_tokens),
         }
     }
 
