@@ -422,3 +422,56 @@ async fn board_api_keys_work_until_revoked_or_expired() {
         .await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_expired_claim_is_refused_and_the_next_start_prints_a_new_one() {
+    let Some(s) = TestServer::start_env(&[]).await else {
+        return;
+    };
+    s.company("Shed").await;
+    let s = s.restart_env(AUTHENTICATED).await;
+    let url = printed_path(&s.notices, "/board-claim/");
+    let (path, code) = url.split_once("?code=").unwrap();
+    let token = path.trim_start_matches("/board-claim/").to_string();
+    s.sql("UPDATE board_claims SET expires_at = '2000-01-01T00:00:00.000000Z'")
+        .await;
+
+    let (st, status) = s.get(&format!("/board-claim/{token}?code={code}")).await;
+    assert_eq!(st, StatusCode::OK, "{status}");
+    assert_eq!(status["status"], "expired");
+    let mut erin = Browser::new(&s);
+    erin.sign_up("erin@example.com", "Erin").await;
+    let (st, _, e) = erin
+        .send(
+            Method::POST,
+            &format!("/board-claim/{token}/claim"),
+            Some(json!({"code": code})),
+        )
+        .await;
+    assert_error(st, &e, StatusCode::CONFLICT);
+    assert_eq!(e["code"], "claim_expired");
+    // Nothing changed hands: Erin is no admin.
+    let (st, _, e) = erin
+        .send(Method::POST, "/companies", Some(json!({"name": "Mine"})))
+        .await;
+    assert_error(st, &e, StatusCode::FORBIDDEN);
+
+    // The next start prints a new URL, which works.
+    let s = s.restart_env(AUTHENTICATED).await;
+    let fresh = printed_path(&s.notices, "/board-claim/");
+    assert_ne!(fresh, url);
+    let (path, code) = fresh.split_once("?code=").unwrap();
+    let mut erin = Browser::new(&s);
+    let (st, _) = erin
+        .sign_in("erin@example.com", "correct horse battery")
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _, done) = erin
+        .send(
+            Method::POST,
+            &format!("{path}/claim"),
+            Some(json!({"code": code})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{done}");
+}

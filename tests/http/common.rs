@@ -109,6 +109,9 @@ pub struct TestServer {
     /// What the server printed at start (bootstrap invite, board claim).
     #[allow(dead_code)]
     pub notices: Vec<String>,
+    /// The bearer the helpers (`get`, `post`, `company`, …) send when a call names none: a
+    /// board API key in authenticated mode; None in local_trusted (the implicit board).
+    pub board_token: Option<String>,
     _tmp: Option<Arc<tempfile::TempDir>>,
     db: Option<Arc<TestDb>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -285,10 +288,32 @@ impl TestServer {
             client: Client::new(),
             home,
             notices,
+            board_token: None,
             _tmp: None,
             db: None,
             stop: Some(tx),
             task: Some(task),
+        }
+    }
+
+    /// Runs one SQL statement on this server's database behind its back (SQLite file or
+    /// PostgreSQL database), for states the API cannot make, such as an expired row.
+    #[allow(dead_code)]
+    pub async fn sql(&self, statement: &str) {
+        match &self.db {
+            Some(db) => {
+                let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+                // sqlx wants the text to outlive the connection's borrow; a test can spare it.
+                let text: &'static str = Box::leak(statement.to_string().into_boxed_str());
+                conn.execute(sqlx::raw_sql(text)).await.expect(text);
+            }
+            None => {
+                let path = self.home.join("instances/default/db/paperclip.db");
+                let conn = rusqlite::Connection::open(path).expect("open the SQLite file");
+                conn.busy_timeout(std::time::Duration::from_secs(5))
+                    .unwrap();
+                conn.execute_batch(statement).expect(statement);
+            }
         }
     }
 
@@ -312,7 +337,7 @@ impl TestServer {
         let mut req = self
             .client
             .request(method, format!("{}{}", self.base, path));
-        if let Some(t) = token {
+        if let Some(t) = token.or(self.board_token.as_deref()) {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {

@@ -17,6 +17,7 @@ mod companies;
 mod issues;
 mod pages;
 mod routes_agents;
+mod routes_authenticated;
 mod routes_companies;
 mod routes_issues;
 mod routes_schema;

@@ -19,6 +19,7 @@ mod issues;
 mod pages;
 mod replicas;
 mod routes_agents;
+mod routes_authenticated;
 mod routes_companies;
 mod routes_issues;
 mod routes_schema;
