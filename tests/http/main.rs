@@ -14,6 +14,7 @@ mod auth;
 mod cli;
 mod companies;
 mod issues;
+mod nginx;
 mod pages;
 mod routes_agents;
 mod routes_companies;
