@@ -15,6 +15,7 @@ mod bind;
 mod cli;
 mod companies;
 mod issues;
+mod nginx;
 mod pages;
 mod routes_agents;
 mod routes_authenticated;

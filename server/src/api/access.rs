@@ -15,15 +15,18 @@ use crate::domain::claim::ClaimStatus;
 use crate::domain::invites::{AcceptInvite, CreateInvite};
 use crate::store::{InviteRecord, MembershipRecord};
 
-/// The address people use to reach this server: the public base URL, else the Host asked for.
+/// The address people use to reach this server: the public base URL, else the host asked for
+/// (a trusted proxy's `X-Forwarded-Host`, else `Host`).
 fn base_url(state: &AppState, client: &Client, headers: &HeaderMap) -> String {
     if let Some(url) = &state.auth.public_base_url {
         return url.as_str().trim_end_matches('/').to_string();
     }
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
+    let host = client.host.as_deref().unwrap_or_else(|| {
+        headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost")
+    });
     let scheme = if client.https { "https" } else { "http" };
     format!("{scheme}://{host}")
 }

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -115,7 +115,7 @@ impl FromRequestParts<AppState> for Who {
                         "Your session has ended or is not valid; sign in again",
                     ));
                 };
-                if mutation && !origin_allowed(&parts.headers, state) {
+                if mutation && !origin_allowed(parts, state) {
                     return Err(ApiError::new(
                         StatusCode::FORBIDDEN,
                         "untrusted_origin",
@@ -128,9 +128,11 @@ impl FromRequestParts<AppState> for Who {
     }
 }
 
-/// Whether the `Origin` (or else the `Referer`'s origin) is this server: the address the
-/// request was sent to, or the public base URL.
-pub fn origin_allowed(headers: &HeaderMap, state: &AppState) -> bool {
+/// Whether the `Origin` (or else the `Referer`'s origin) is this server: the public base URL,
+/// or the address the request was sent to — as a trusted proxy names it (`X-Forwarded-Host`,
+/// and `X-Forwarded-Proto`, which the scheme must then match), else the `Host` header.
+pub fn origin_allowed(parts: &Parts, state: &AppState) -> bool {
+    let headers = &parts.headers;
     let origin = headers
         .get(axum::http::header::ORIGIN)
         .or_else(|| headers.get(axum::http::header::REFERER))
@@ -139,25 +141,29 @@ pub fn origin_allowed(headers: &HeaderMap, state: &AppState) -> bool {
     let Some(origin) = origin else {
         return false;
     };
-    let authority = |u: &url::Url| match (u.host_str(), u.port()) {
-        (Some(h), Some(p)) => Some(format!("{h}:{p}").to_ascii_lowercase()),
-        (Some(h), None) => Some(h.to_ascii_lowercase()),
-        _ => None,
-    };
-    let Some(from) = authority(&origin) else {
-        return false;
-    };
     if let Some(public) = &state.auth.public_base_url
-        && public.scheme() == origin.scheme()
-        && authority(public).as_deref() == Some(from.as_str())
+        && public.origin() == origin.origin()
     {
         return true;
     }
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(|h| h.trim().to_ascii_lowercase());
-    host.as_deref() == Some(from.as_str())
+    // Only a trusted proxy's word counts (an unknown peer: nobody's).
+    let forwarded = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| resolve(c.0.ip(), headers, &state.auth.trusted_proxies));
+    let (proto, forwarded_host) = forwarded.map(|f| (f.proto, f.host)).unwrap_or_default();
+    let host = forwarded_host.or_else(|| {
+        headers
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(|h| h.trim().to_string())
+    });
+    // A bare `host[:port]` only: no user info or path to move the host elsewhere.
+    let host = host.filter(|h| !h.contains(['@', '/', '\\', '?', '#']));
+    let scheme = proto.as_deref().unwrap_or(origin.scheme());
+    // `Url::origin` compares scheme, host and port, with default ports filled in.
+    host.and_then(|h| url::Url::parse(&format!("{scheme}://{h}")).ok())
+        .is_some_and(|asked| asked.origin() == origin.origin())
 }
 
 /// Where the request comes from: the client's address and whether it reached us over https,
@@ -165,6 +171,8 @@ pub fn origin_allowed(headers: &HeaderMap, state: &AppState) -> bool {
 pub struct Client {
     pub ip: IpAddr,
     pub https: bool,
+    /// The `host[:port]` the client asked for, when a trusted proxy says so.
+    pub host: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Client {
@@ -189,6 +197,7 @@ impl FromRequestParts<AppState> for Client {
         Ok(Client {
             ip: forwarded.client_ip,
             https,
+            host: forwarded.host,
         })
     }
 }
