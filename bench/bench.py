@@ -68,14 +68,16 @@ class Postgres:
 
 
 class Server:
-    def __init__(self, binary: str, home: str, port: int, log_path: str, database_url: str | None = None):
+    def __init__(self, binary: str, home: str, port: int, log_path: str, database_url: str | None = None,
+                 extra_env: dict | None = None):
         self.binary, self.home, self.port, self.log_path = binary, home, port, log_path
         self.database_url = database_url
+        self.extra_env = extra_env or {}
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> float:
         """Spawns the server; returns seconds from spawn to the first 200 on /api/health."""
-        env = dict(os.environ, PAPERCLIP_HOME=self.home)
+        env = dict(os.environ, PAPERCLIP_HOME=self.home, **self.extra_env)
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         logf = open(self.log_path, "ab")
@@ -238,9 +240,11 @@ def parse_wrk(out: str) -> dict:
 
 
 def wrk(base: str, path: str, script: str | None, script_args: list[str], threads: int, conns: int,
-        duration: int, warmup: int, log_dir: str, name: str) -> dict:
+        duration: int, warmup: int, log_dir: str, name: str, headers: tuple[str, ...] = ()) -> dict:
     def cmd(d):
         c = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{d}s", "--latency", "--timeout", "10s"]
+        for h in headers:
+            c += ["-H", h]
         if script:
             c += ["-s", os.path.join(LUA, script)]
         c.append(base + path)
