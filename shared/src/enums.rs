@@ -129,7 +129,12 @@ impl MemberRole {
     }
 }
 
-wire_enum!(MembershipStatus { Active = "active", Suspended = "suspended" });
+wire_enum!(MembershipStatus {
+    Pending = "pending",
+    Active = "active",
+    Suspended = "suspended",
+    Archived = "archived"
+});
 
 wire_enum!(InviteType { CompanyJoin = "company_join", BootstrapCeo = "bootstrap_ceo" });
 

@@ -10,6 +10,7 @@ use crate::common::*;
 pub const AUTHENTICATED: &[(&str, &str)] = &[("PAPERCLIP_DEPLOYMENT_MODE", "authenticated")];
 
 /// A browser-like caller: keeps the session cookie and sends this server as its Origin.
+#[derive(Clone)]
 pub struct Browser<'a> {
     pub server: &'a TestServer,
     pub cookie: Option<String>,

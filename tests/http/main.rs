@@ -15,6 +15,7 @@ mod bind;
 mod cli;
 mod companies;
 mod issues;
+mod members;
 mod nginx;
 mod pages;
 mod routes_agents;

@@ -16,6 +16,7 @@ mod auth;
 mod companies;
 mod copy;
 mod issues;
+mod members;
 mod nginx;
 mod pages;
 mod replicas;

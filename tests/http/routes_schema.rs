@@ -11,7 +11,12 @@ use crate::routes_table::{Fixture, ROUTES, fill, method};
 async fn a_patch_without_a_body_is_a_400_and_changes_nothing() {
     let s = test_server!();
     let f = Fixture::new(&s).await;
-    let patches: Vec<_> = ROUTES.iter().filter(|r| r.method == "PATCH").collect();
+    // The PATCH routes whose object can be read back at the same path.
+    let readable = |path: &str| ROUTES.iter().any(|r| r.method == "GET" && r.path == path);
+    let patches: Vec<_> = ROUTES
+        .iter()
+        .filter(|r| r.method == "PATCH" && readable(r.path))
+        .collect();
     assert_eq!(patches.len(), 5);
     for route in patches {
         let path = fill(route.path, &f.ids);
@@ -228,7 +233,7 @@ async fn the_openapi_document_states_the_limits() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 57);
+    assert_eq!(checked, 59);
 }
 
 #[tokio::test]

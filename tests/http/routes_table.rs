@@ -78,6 +78,8 @@ pub const ROUTES: &[Route] = &[
     b("POST", "/companies/{c}/invites", Company, r#"{"humanRole":"viewer"}"#, (r#"{"humanRole":42}"#, "humanRole"), None),
     r("GET", "/companies/{c}/invites", Company),
     r("GET", "/companies/{c}/members", Company),
+    b("PATCH", "/companies/{c}/members/{mem}", Board, r#"{"membershipRole":"viewer"}"#, (r#"{"membershipRole":"wizard"}"#, "membershipRole"), None),
+    b("POST", "/companies/{c}/members/{mem}/archive", Board, r#"{}"#, (r#"{"reassignment":42}"#, "reassignment"), None),
     r("GET", "/invites/{inv}", Session),
     b("POST", "/invites/{inv}/accept", Company, r#"{"requestType":"human"}"#, (r#"{"requestType":42}"#, "requestType"), None),
     r("POST", "/invites/{inv}/revoke", Company),
@@ -177,6 +179,7 @@ impl Fixture {
             )
             .await;
         assert_eq!(st, StatusCode::CREATED, "{cm}");
+        let mem_company = c.clone();
         HashMap::from([
             ("c", c),
             ("a", a),
@@ -191,6 +194,7 @@ impl Fixture {
             ("inv", uuid::Uuid::new_v4().to_string()),
             ("claim", "0".repeat(48)),
             ("bk", uuid::Uuid::new_v4().to_string()),
+            ("mem", format!("{mem_company}:{}", uuid::Uuid::new_v4())),
         ])
     }
 }

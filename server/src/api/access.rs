@@ -1,5 +1,5 @@
-//! Who may use an instance: company invites and members, the bootstrap invite (accepted on
-//! the same path), and the board claim.
+//! Who may use an instance: company invites, the bootstrap invite (accepted on the same
+//! path), and the board claim. Members once they joined: `members.rs`.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,7 +13,7 @@ use super::extract::{Body, Client, QueryPairs, Who, path_id};
 use super::state::AppState;
 use crate::domain::claim::ClaimStatus;
 use crate::domain::invites::{AcceptInvite, CreateInvite};
-use crate::store::{InviteRecord, MembershipRecord};
+use crate::store::InviteRecord;
 
 /// The address people use to reach this server: the public base URL, else the host asked for
 /// (a trusted proxy's `X-Forwarded-Host`, else `Host`).
@@ -48,15 +48,6 @@ fn invite_json(i: &InviteRecord) -> Value {
         "invitedByUserId": i.invited_by_user_id, "expiresAt": i.expires_at,
         "revokedAt": i.revoked_at, "acceptedAt": i.accepted_at, "state": state,
         "createdAt": i.created_at, "updatedAt": i.updated_at,
-    })
-}
-
-fn member_json(m: &MembershipRecord) -> Value {
-    json!({
-        "id": format!("{}:{}", m.company_id, m.user.id), "companyId": m.company_id,
-        "principalType": "user", "principalId": m.user.id, "status": m.status,
-        "membershipRole": m.role, "createdAt": m.created_at, "updatedAt": m.updated_at,
-        "user": {"id": m.user.id, "email": m.user.email, "name": m.user.name, "image": null},
     })
 }
 
@@ -149,21 +140,6 @@ pub async fn revoke_invite(
     let id = path_id(&invite, "Invite not found")?;
     let invite = state.domain.revoke_invite(&who, id).await?;
     Ok(Json(invite_json(&invite)))
-}
-
-/// The company's people (owners).
-#[utoipa::path(get, path = "/api/companies/{companyId}/members", tag = "access",
-    params(("companyId" = String, Path)),
-    responses((status = 200, description = "bare array of members"), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
-pub async fn list_members(
-    State(state): State<AppState>,
-    Who(who): Who,
-    Path(company_id): Path<String>,
-) -> ApiResult<Json<Vec<Value>>> {
-    let company_id = path_id(&company_id, "Company not found")?;
-    let members = state.domain.list_members(&who, company_id).await?;
-    Ok(Json(members.iter().map(member_json).collect()))
 }
 
 /// The board claim's state (`?code=` from the printed URL): 404 when token or code is wrong.

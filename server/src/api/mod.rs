@@ -10,6 +10,7 @@ pub mod error;
 mod extract;
 mod health;
 mod issues;
+mod members;
 pub mod state;
 
 use axum::Router;
@@ -49,7 +50,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(access::get_invite))
         .routes(routes!(access::accept_invite))
         .routes(routes!(access::revoke_invite))
-        .routes(routes!(access::list_members))
+        .routes(routes!(members::list_members))
+        .routes(routes!(members::update_member))
+        .routes(routes!(members::archive_member))
         .routes(routes!(access::claim_status))
         .routes(routes!(access::claim))
         .routes(routes!(board_keys::list, board_keys::create))

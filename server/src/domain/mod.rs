@@ -9,6 +9,7 @@ mod companies;
 mod error;
 pub mod invites;
 mod issues;
+pub mod members;
 pub mod people;
 mod validate;
 

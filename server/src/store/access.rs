@@ -38,6 +38,31 @@ pub struct MembershipRecord {
     pub updated_at: Timestamp,
 }
 
+/// A new role and status for one membership.
+#[derive(Debug, Clone)]
+pub struct MembershipChange {
+    pub company_id: Uuid,
+    pub user_id: String,
+    pub role: MemberRole,
+    pub status: MembershipStatus,
+    /// When archiving: who takes the member's open issues (neither: they are unassigned).
+    pub reassign_agent: Option<Uuid>,
+    pub reassign_user: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub enum ChangeOutcome {
+    Missing,
+    /// The change would leave the company without an active owner; nothing was written.
+    LastOwner,
+    Changed {
+        member: MembershipRecord,
+        /// Open issues handed on by an archive (in-progress ones back to `todo`).
+        reassigned_issues: u64,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub struct InviteRecord {
     pub id: Uuid,
@@ -151,23 +176,20 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: String) -> StoreResult<()>;
 
     async fn list_members(&self, company_id: Uuid) -> StoreResult<Vec<MembershipRecord>>;
-    /// Inserts or updates a membership (role, status), with its activity.
-    async fn save_membership(
+    /// One membership, archived ones included.
+    async fn get_member(
         &self,
         company_id: Uuid,
         user_id: String,
-        role: MemberRole,
-        status: MembershipStatus,
-        at: Timestamp,
-        activity: Vec<ActivityEntry>,
-    ) -> StoreResult<()>;
-    /// False when there was no such membership.
-    async fn remove_membership(
+    ) -> StoreResult<Option<MembershipRecord>>;
+    /// Sets a membership's role and status in one transaction, refusing to leave the company
+    /// without an active owner (checked under lock, so two owners demoting each other at once
+    /// cannot both succeed). Archiving hands the member's open issues on.
+    async fn change_membership(
         &self,
-        company_id: Uuid,
-        user_id: String,
+        change: MembershipChange,
         activity: Vec<ActivityEntry>,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<ChangeOutcome>;
 
     /// Inserts an invite; a bootstrap invite first revokes every open bootstrap invite.
     async fn insert_invite(

@@ -173,24 +173,50 @@ pub async fn delete_session(c: &mut PgConnection, token_hash: &str) -> R<()> {
     Ok(())
 }
 
-pub async fn list_members(c: &mut PgConnection, company_id: Uuid) -> R<Vec<MembershipRecord>> {
-    sqlx::query(
+/// The select of `member_from`; a macro so each query is one `&'static str`.
+macro_rules! member_select {
+    () => {
         "SELECT m.*, u.id AS u_id, u.name AS u_name, u.email AS u_email, u.created_at AS u_created_at
-         FROM company_memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.company_id = $1 ORDER BY m.created_at, u.id",
-    )
-    .bind(company_id)
-    .try_map(|r: PgRow| {
-        Ok(MembershipRecord {
-            company_id: r.try_get("company_id")?,
-            user: user_from(&r, "u_")?,
-            role: enumeration(&r, "role", MemberRole::parse_lenient)?,
-            status: enumeration(&r, "status", MembershipStatus::parse)?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-        })
+         FROM company_memberships m JOIN users u ON u.id = m.user_id"
+    };
+}
+
+fn member_from(r: PgRow) -> R<MembershipRecord> {
+    Ok(MembershipRecord {
+        company_id: r.try_get("company_id")?,
+        user: user_from(&r, "u_")?,
+        role: enumeration(&r, "role", MemberRole::parse_lenient)?,
+        status: enumeration(&r, "status", MembershipStatus::parse)?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
     })
+}
+
+/// The company's people, archived ones left out.
+pub async fn list_members(c: &mut PgConnection, company_id: Uuid) -> R<Vec<MembershipRecord>> {
+    sqlx::query(concat!(
+        member_select!(),
+        " WHERE m.company_id = $1 AND m.status <> 'archived' ORDER BY m.created_at, u.id"
+    ))
+    .bind(company_id)
+    .try_map(member_from)
     .fetch_all(c)
+    .await
+}
+
+pub async fn get_member(
+    c: &mut PgConnection,
+    company_id: Uuid,
+    user_id: &str,
+) -> R<Option<MembershipRecord>> {
+    sqlx::query(concat!(
+        member_select!(),
+        " WHERE m.company_id = $1 AND m.user_id = $2"
+    ))
+    .bind(company_id)
+    .bind(user_id)
+    .try_map(member_from)
+    .fetch_optional(c)
     .await
 }
 
@@ -216,16 +242,6 @@ pub async fn save_membership(
     .execute(c)
     .await?;
     Ok(())
-}
-
-pub async fn remove_membership(c: &mut PgConnection, company_id: Uuid, user_id: &str) -> R<bool> {
-    let done =
-        sqlx::query("DELETE FROM company_memberships WHERE company_id = $1 AND user_id = $2")
-            .bind(company_id)
-            .bind(user_id)
-            .execute(c)
-            .await?;
-    Ok(done.rows_affected() > 0)
 }
 
 /// Gives `user_id` the instance admin role (kept if it has it).

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use paperclip_shared::*;
 use uuid::Uuid;
 
-use super::{PgStore, access, activity, board_keys, invites};
+use super::{PgStore, access, activity, board_keys, invites, members};
 use crate::store::*;
 
 #[async_trait]
@@ -50,35 +50,26 @@ impl AccessStore for PgStore {
         Ok(access::list_members(&mut *self.conn().await?, company_id).await?)
     }
 
-    async fn save_membership(
+    async fn get_member(
         &self,
         company_id: Uuid,
         user_id: String,
-        role: MemberRole,
-        status: MembershipStatus,
-        at: Timestamp,
-        act: Vec<ActivityEntry>,
-    ) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        access::save_membership(&mut tx, company_id, &user_id, role, status, at).await?;
-        activity::insert(&mut tx, &act).await?;
-        tx.commit().await?;
-        Ok(())
+    ) -> StoreResult<Option<MembershipRecord>> {
+        Ok(access::get_member(&mut *self.conn().await?, company_id, &user_id).await?)
     }
 
-    async fn remove_membership(
+    async fn change_membership(
         &self,
-        company_id: Uuid,
-        user_id: String,
+        change: MembershipChange,
         act: Vec<ActivityEntry>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<ChangeOutcome> {
         let mut tx = self.tx().await?;
-        if !access::remove_membership(&mut tx, company_id, &user_id).await? {
-            return Ok(false);
+        let outcome = members::change_membership(&mut tx, &change).await?;
+        if matches!(outcome, ChangeOutcome::Changed { .. }) {
+            activity::insert(&mut tx, &act).await?;
+            tx.commit().await?;
         }
-        activity::insert(&mut tx, &act).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(outcome)
     }
 
     async fn insert_invite(

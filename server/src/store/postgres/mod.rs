@@ -15,6 +15,7 @@ mod impl_store;
 mod invites;
 mod issues;
 pub mod leader;
+mod members;
 mod rows;
 
 use std::collections::HashMap;

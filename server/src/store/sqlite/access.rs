@@ -130,24 +130,47 @@ pub fn delete_session(c: &Connection, token_hash: &str) -> rusqlite::Result<()> 
     Ok(())
 }
 
+/// The select of `member_from_row`; a macro so each query is one `&'static str`.
+macro_rules! member_select {
+    () => {
+        "SELECT m.company_id, m.role, m.status, m.created_at AS m_created,
+                m.updated_at AS m_updated, u.id, u.name, u.email, u.created_at
+         FROM company_memberships m JOIN users u ON u.id = m.user_id"
+    };
+}
+
+fn member_from_row(r: &Row) -> rusqlite::Result<MembershipRecord> {
+    Ok(MembershipRecord {
+        company_id: get_uuid(r, "company_id")?,
+        user: user_from_row(r)?,
+        role: get_enum(r, "role", MemberRole::parse_lenient)?,
+        status: get_enum(r, "status", MembershipStatus::parse)?,
+        created_at: get_ts(r, "m_created")?,
+        updated_at: get_ts(r, "m_updated")?,
+    })
+}
+
+/// The company's people, archived ones left out.
 pub fn list_members(c: &Connection, company_id: Uuid) -> rusqlite::Result<Vec<MembershipRecord>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT m.company_id, m.role, m.status, m.created_at AS m_created, m.updated_at AS m_updated,
-                u.id, u.name, u.email, u.created_at
-         FROM company_memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.company_id = ?1 ORDER BY m.created_at, u.id",
-    )?;
-    stmt.query_map(params![id(company_id)], |r| {
-        Ok(MembershipRecord {
-            company_id: get_uuid(r, "company_id")?,
-            user: user_from_row(r)?,
-            role: get_enum(r, "role", MemberRole::parse_lenient)?,
-            status: get_enum(r, "status", MembershipStatus::parse)?,
-            created_at: get_ts(r, "m_created")?,
-            updated_at: get_ts(r, "m_updated")?,
-        })
-    })?
-    .collect()
+    let mut stmt = c.prepare_cached(concat!(
+        member_select!(),
+        " WHERE m.company_id = ?1 AND m.status <> 'archived' ORDER BY m.created_at, u.id"
+    ))?;
+    stmt.query_map(params![id(company_id)], member_from_row)?
+        .collect()
+}
+
+pub fn get_member(
+    c: &Connection,
+    company_id: Uuid,
+    user_id: &str,
+) -> rusqlite::Result<Option<MembershipRecord>> {
+    let mut stmt = c.prepare_cached(concat!(
+        member_select!(),
+        " WHERE m.company_id = ?1 AND m.user_id = ?2"
+    ))?;
+    stmt.query_row(params![id(company_id), user_id], member_from_row)
+        .optional()
 }
 
 pub fn save_membership(
@@ -166,17 +189,6 @@ pub fn save_membership(
         params![id(company_id), user_id, role.as_str(), status.as_str(), ts(at)],
     )?;
     Ok(())
-}
-
-pub fn remove_membership(
-    c: &Connection,
-    company_id: Uuid,
-    user_id: &str,
-) -> rusqlite::Result<bool> {
-    Ok(c.execute(
-        "DELETE FROM company_memberships WHERE company_id = ?1 AND user_id = ?2",
-        params![id(company_id), user_id],
-    )? > 0)
 }
 
 /// Gives `user_id` the instance admin role (kept if it has it).

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use paperclip_shared::*;
 use uuid::Uuid;
 
-use super::{SqliteStore, access, activity, board_keys, invites};
+use super::{SqliteStore, access, activity, board_keys, invites, members};
 use crate::store::*;
 
 #[async_trait]
@@ -61,34 +61,26 @@ impl AccessStore for SqliteStore {
             .await
     }
 
-    async fn save_membership(
+    async fn get_member(
         &self,
         company_id: Uuid,
         user_id: String,
-        role: MemberRole,
-        status: MembershipStatus,
-        at: Timestamp,
-        act: Vec<ActivityEntry>,
-    ) -> StoreResult<()> {
-        self.write(move |tx| {
-            access::save_membership(tx, company_id, &user_id, role, status, at)?;
-            activity::insert(tx, &act)
-        })
-        .await
+    ) -> StoreResult<Option<MembershipRecord>> {
+        self.read(move |c| access::get_member(c, company_id, &user_id))
+            .await
     }
 
-    async fn remove_membership(
+    async fn change_membership(
         &self,
-        company_id: Uuid,
-        user_id: String,
+        change: MembershipChange,
         act: Vec<ActivityEntry>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<ChangeOutcome> {
         self.write(move |tx| {
-            let removed = access::remove_membership(tx, company_id, &user_id)?;
-            if removed {
+            let outcome = members::change_membership(tx, &change)?;
+            if matches!(outcome, ChangeOutcome::Changed { .. }) {
                 activity::insert(tx, &act)?;
             }
-            Ok(removed)
+            Ok(outcome)
         })
         .await
     }

@@ -13,6 +13,7 @@ mod impl_access;
 mod impl_store;
 mod invites;
 mod issues;
+mod members;
 mod threads;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,87 @@
+//! Changing a membership: role and status under the last-owner rule, and an archive that
+//! hands the member's open issues on. The company's active owner rows are locked first, so
+//! two owners demoting each other at once are serialised and the second sees the first.
+
+use paperclip_shared::*;
+use sqlx::{PgConnection, Row};
+
+use super::access::get_member;
+use crate::store::*;
+
+type R<T> = Result<T, sqlx::Error>;
+
+pub async fn change_membership(c: &mut PgConnection, ch: &MembershipChange) -> R<ChangeOutcome> {
+    let owners: Vec<String> = sqlx::query(
+        "SELECT user_id FROM company_memberships
+         WHERE company_id = $1 AND role = 'owner' AND status = 'active' FOR UPDATE",
+    )
+    .bind(ch.company_id)
+    .try_map(|r: sqlx::postgres::PgRow| r.try_get::<String, _>("user_id"))
+    .fetch_all(&mut *c)
+    .await?;
+    let current = sqlx::query(
+        "SELECT role, status FROM company_memberships
+         WHERE company_id = $1 AND user_id = $2 FOR UPDATE",
+    )
+    .bind(ch.company_id)
+    .bind(&ch.user_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(current) = current else {
+        return Ok(ChangeOutcome::Missing);
+    };
+    let status: String = current.try_get("status")?;
+    let was_owner = owners.contains(&ch.user_id);
+    let stays_owner = ch.role == MemberRole::Owner && ch.status == MembershipStatus::Active;
+    if was_owner && !stays_owner && owners.len() == 1 {
+        return Ok(ChangeOutcome::LastOwner);
+    }
+    sqlx::query(
+        "UPDATE company_memberships SET role = $3, status = $4, updated_at = $5
+         WHERE company_id = $1 AND user_id = $2",
+    )
+    .bind(ch.company_id)
+    .bind(&ch.user_id)
+    .bind(ch.role.as_str())
+    .bind(ch.status.as_str())
+    .bind(ch.at)
+    .execute(&mut *c)
+    .await?;
+    let mut reassigned = 0;
+    if ch.status == MembershipStatus::Archived && status != "archived" {
+        reassigned += sqlx::query(
+            "UPDATE issues SET assignee_agent_id = $3, assignee_user_id = $4, status = 'todo',
+                    started_at = NULL, checkout_run_id = NULL, execution_run_id = NULL,
+                    execution_agent_name_key = NULL, execution_locked_at = NULL, updated_at = $5
+             WHERE company_id = $1 AND assignee_user_id = $2 AND status = 'in_progress'",
+        )
+        .bind(ch.company_id)
+        .bind(&ch.user_id)
+        .bind(ch.reassign_agent)
+        .bind(&ch.reassign_user)
+        .bind(ch.at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        reassigned += sqlx::query(
+            "UPDATE issues SET assignee_agent_id = $3, assignee_user_id = $4, updated_at = $5
+             WHERE company_id = $1 AND assignee_user_id = $2
+               AND status NOT IN ('done', 'cancelled', 'in_progress')",
+        )
+        .bind(ch.company_id)
+        .bind(&ch.user_id)
+        .bind(ch.reassign_agent)
+        .bind(&ch.reassign_user)
+        .bind(ch.at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+    }
+    let member = get_member(c, ch.company_id, &ch.user_id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    Ok(ChangeOutcome::Changed {
+        member,
+        reassigned_issues: reassigned,
+    })
+}
