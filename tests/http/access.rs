@@ -19,7 +19,7 @@ fn printed_path(notices: &[String], marker: &str) -> String {
 }
 
 /// A browser signed up as a fresh person who became the first admin.
-async fn first_admin(s: &TestServer) -> Browser<'_> {
+pub async fn first_admin(s: &TestServer) -> Browser<'_> {
     let invite = printed_path(&s.notices, "/invite/");
     let token = invite.trim_start_matches("/invite/");
     let mut admin = Browser::new(s);

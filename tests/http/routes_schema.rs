@@ -228,7 +228,7 @@ async fn the_openapi_document_states_the_limits() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 57);
+    assert_eq!(checked, 63);
 }
 
 #[tokio::test]

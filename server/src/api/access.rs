@@ -16,7 +16,7 @@ use crate::domain::invites::{AcceptInvite, CreateInvite};
 use crate::store::{InviteRecord, MembershipRecord};
 
 /// The address people use to reach this server: the public base URL, else the Host asked for.
-fn base_url(state: &AppState, client: &Client, headers: &HeaderMap) -> String {
+pub(super) fn base_url(state: &AppState, client: &Client, headers: &HeaderMap) -> String {
     if let Some(url) = &state.auth.public_base_url {
         return url.as_str().trim_end_matches('/').to_string();
     }
