@@ -184,11 +184,11 @@ fn db_status_and_migrate_describe_the_instance_database() {
     assert!(out.contains("none yet"), "{out}");
     let (ok, out) = output(paperclip(home.path()).args(["db", "migrate"]));
     assert!(ok, "{out}");
-    assert!(out.contains("schema version 0 -> 2"), "{out}");
+    assert!(out.contains("schema version 0 -> 3"), "{out}");
     let (ok, out) = output(paperclip(home.path()).args(["db", "status"]));
     assert!(ok, "{out}");
     assert!(
-        out.contains("version 2, this binary knows 2 (up to date)"),
+        out.contains("version 3, this binary knows 3 (up to date)"),
         "{out}"
     );
     assert!(out.contains("issues") && out.contains("0 rows"), "{out}");

@@ -216,7 +216,12 @@ impl HttpsBrowser {
         roots
             .add(CertificateDer::from_pem_file(cert).expect("read the certificate"))
             .expect("the certificate as a root");
-        let config = ClientConfig::builder()
+        // ring, named: with two providers compiled in (reqwest brings aws-lc-rs) rustls has
+        // no process default.
+        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS 1.2 and 1.3")
             .with_root_certificates(roots)
             .with_no_client_auth();
         HttpsBrowser {

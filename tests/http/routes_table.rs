@@ -19,7 +19,8 @@ pub enum Access {
     Board,
     /// The calling agent itself (`/agents/me…`): no ids, the board gets 401.
     AgentSelf,
-    /// Sign-up, sign-in, sign-out: no caller yet, a bearer is not read (tests/http/auth.rs).
+    /// No caller needed and a bearer not required (tests/http/auth.rs): sign-up, sign-in,
+    /// sign-out, and what a token in the path or body opens (invites, the claim, CLI challenges).
     Session,
 }
 
@@ -87,6 +88,12 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/board-api-keys", Board),
     b("POST", "/board-api-keys", Board, r#"{"name":"sweep"}"#, (r#"{"name":42}"#, "name"), None),
     r("DELETE", "/board-api-keys/{bk}", Board),
+    b("POST", "/cli-auth/challenges", Session, r#"{"command":"sweep"}"#, (r#"{"command":42}"#, "command"), Some("command")),
+    r("GET", "/cli-auth/challenges/{ch}", Session),
+    b("POST", "/cli-auth/challenges/{ch}/approve", Board, r#"{"token":"pcp_cli_auth_sweep_0000"}"#, (r#"{"token":42}"#, "token"), Some("token")),
+    b("POST", "/cli-auth/challenges/{ch}/cancel", Session, r#"{"token":"pcp_cli_auth_sweep_0000"}"#, (r#"{"token":42}"#, "token"), Some("token")),
+    r("GET", "/cli-auth/me", Company),
+    r("POST", "/cli-auth/revoke-current", Company),
     b("POST", "/board-claim/{claim}/claim", Company, r#"{"code":"abc"}"#, (r#"{"code":42}"#, "code"), Some("code")),
     r("GET", "/companies", Company),
     b("POST", "/companies", Board, r#"{"name":"Sweep"}"#, (r#"{"name":42}"#, "name"), Some("name")),
@@ -190,11 +197,12 @@ impl Fixture {
             ("p", id_of(&p)),
             ("i", id_of(&i)),
             ("cm", id_of(&cm)),
-            // No such invite or claim: their routes answer 404 to everyone.
+            // No such invite, claim or CLI challenge: their routes answer 404 to everyone.
             ("inv", uuid::Uuid::new_v4().to_string()),
             ("claim", "0".repeat(48)),
             ("bk", uuid::Uuid::new_v4().to_string()),
             ("mem", format!("{mem_company}:{}", uuid::Uuid::new_v4())),
+            ("ch", uuid::Uuid::new_v4().to_string()),
         ])
     }
 }

@@ -17,7 +17,7 @@ use crate::store::InviteRecord;
 
 /// The address people use to reach this server: the public base URL, else the host asked for
 /// (a trusted proxy's `X-Forwarded-Host`, else `Host`).
-fn base_url(state: &AppState, client: &Client, headers: &HeaderMap) -> String {
+pub(super) fn base_url(state: &AppState, client: &Client, headers: &HeaderMap) -> String {
     if let Some(url) = &state.auth.public_base_url {
         return url.as_str().trim_end_matches('/').to_string();
     }

@@ -5,6 +5,7 @@ mod access;
 mod agents;
 mod auth;
 mod board_keys;
+mod cli_auth;
 mod companies;
 pub mod error;
 mod extract;
@@ -57,6 +58,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(access::claim))
         .routes(routes!(board_keys::list, board_keys::create))
         .routes(routes!(board_keys::revoke))
+        .routes(routes!(cli_auth::create_challenge))
+        .routes(routes!(cli_auth::get_challenge))
+        .routes(routes!(cli_auth::approve_challenge))
+        .routes(routes!(cli_auth::cancel_challenge))
+        .routes(routes!(cli_auth::me))
+        .routes(routes!(cli_auth::revoke_current))
         .routes(routes!(companies::list, companies::create))
         .routes(routes!(
             companies::get,

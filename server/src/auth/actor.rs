@@ -18,8 +18,8 @@ pub enum BoardSource {
     LocalImplicit,
     /// A session cookie (mutations must come from an allowed Origin).
     Session,
-    /// `Authorization: Bearer <board API key>`.
-    BoardKey,
+    /// `Authorization: Bearer <board API key>`, with the key's id (`revoke-current` needs it).
+    BoardKey(Uuid),
 }
 
 impl BoardSource {
@@ -27,7 +27,7 @@ impl BoardSource {
         match self {
             BoardSource::LocalImplicit => "local_implicit",
             BoardSource::Session => "session",
-            BoardSource::BoardKey => "board_key",
+            BoardSource::BoardKey(_) => "board_key",
         }
     }
 }

@@ -11,6 +11,10 @@ pub const LEGACY_KEY_PREFIX: &str = "pcp_";
 /// Board API keys (Paperclip's prefix).
 pub const BOARD_KEY_PREFIX: &str = "pcp_board_";
 
+/// The secret of a CLI sign-in challenge (Paperclip's prefix); whoever holds it may poll or
+/// cancel the challenge, and a signed-in person may approve it.
+pub const CLI_CHALLENGE_PREFIX: &str = "pcp_cli_auth_";
+
 /// A new agent key: `paperclip_agent_` and 48 hex characters (24 random bytes).
 pub fn new_agent_token() -> String {
     new_token(AGENT_KEY_PREFIX, 24)

@@ -1,6 +1,6 @@
-//! Rate limits on sign-in, sign-up and the board claim: fixed windows per key (an IP, or an
-//! account), kept in memory per server process. Over the limit the caller learns how long to
-//! wait (`Retry-After`).
+//! Rate limits on sign-in, sign-up, the board claim and new CLI sign-in challenges: fixed
+//! windows per key (an IP, or an account), kept in memory per server process. Over the limit
+//! the caller learns how long to wait (`Retry-After`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -62,7 +62,7 @@ impl Limiter {
 
 /// The limits of the auth routes.
 pub struct AuthLimits {
-    /// Sign-in, sign-up and claim attempts per client IP.
+    /// Sign-in, sign-up, claim and CLI challenge attempts per client IP.
     pub per_ip: Limiter,
     /// Failed sign-ins per account (email).
     pub per_account: Limiter,

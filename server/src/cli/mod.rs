@@ -1,8 +1,11 @@
 //! The `paperclip` command: clap definitions and what each command does.
 
 mod auth;
+mod client;
+mod credentials;
 mod db;
 mod hostname;
+mod login;
 mod onboard;
 mod run;
 
@@ -61,7 +64,7 @@ pub enum Command {
     /// Look at, upgrade or move the instance's database (SQLite or PostgreSQL)
     #[command(subcommand)]
     Db(DbCommand),
-    /// People and access in authenticated mode
+    /// People and access in authenticated mode: the first admin, and this CLI's sign-in
     #[command(subcommand)]
     Auth(AuthCommand),
 }
@@ -85,6 +88,57 @@ pub enum AuthCommand {
         /// Hours until the invite expires (1 to 720)
         #[arg(long, default_value_t = 72)]
         expires_hours: i64,
+    },
+    /// Sign this CLI in to a server in authenticated mode and store a board API key for it
+    #[command(
+        long_about = "Sign this CLI in to a Paperclip server in authenticated mode and store a board API \
+        key for it, valid 30 days.\n\n\
+        With --email, the password is asked for without echo (or read from standard input with \
+        --password-stdin), the CLI signs in, creates a key with that session and signs out again.\n\n\
+        Without --email, the CLI asks the server for a sign-in challenge and prints an approval URL: \
+        open it in a browser where you are signed in and approve; the CLI waits (up to 10 minutes) \
+        and stores the key once approved.\n\n\
+        The key is kept in $PAPERCLIP_AUTH_STORE, else $PAPERCLIP_HOME/auth.json (default \
+        ~/.paperclip/auth.json), readable by you only, one key per server.\n\n\
+        Examples:\n  paperclip auth login --base-url https://paperclip.example.com\n  \
+        paperclip auth login --base-url http://10.0.0.5:3100 --email ada@example.com\n  \
+        printf '%s' \"$PASSWORD\" | paperclip auth login --email ada@example.com --password-stdin"
+    )]
+    Login {
+        /// The server's address, e.g. https://paperclip.example.com (default: PAPERCLIP_API_URL,
+        /// else this instance's configured address, else http://localhost:3100)
+        #[arg(long, env = "PAPERCLIP_API_URL")]
+        base_url: Option<String>,
+        /// Sign in with this email and a password instead of approving in the browser
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from standard input (for scripts) instead of asking
+        #[arg(long, requires = "email")]
+        password_stdin: bool,
+        /// Print the approval URL without trying to open a browser (also PAPERCLIP_NO_BROWSER=1)
+        #[arg(long, conflicts_with = "email")]
+        no_browser: bool,
+        /// Ask for access that only an instance admin may approve
+        #[arg(long, conflicts_with = "email")]
+        instance_admin: bool,
+    },
+    /// Show who the stored credential signs you in as, asking the server
+    Whoami {
+        /// The server (default: PAPERCLIP_API_URL, else the only server with a stored key, else
+        /// this instance's configured address)
+        #[arg(long, env = "PAPERCLIP_API_URL")]
+        base_url: Option<String>,
+        /// Print the server's answer as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke the stored board API key on the server and forget it (forgotten locally even when
+    /// the server cannot be reached)
+    Logout {
+        /// The server (default: PAPERCLIP_API_URL, else the only server with a stored key, else
+        /// this instance's configured address)
+        #[arg(long, env = "PAPERCLIP_API_URL")]
+        base_url: Option<String>,
     },
 }
 
@@ -143,6 +197,21 @@ pub fn main() -> ExitCode {
             force,
             expires_hours,
         }) => auth::bootstrap_ceo(base_url, force, expires_hours),
+        Command::Auth(AuthCommand::Login {
+            base_url,
+            email,
+            password_stdin,
+            no_browser,
+            instance_admin,
+        }) => login::login(login::LoginArgs {
+            base_url,
+            email,
+            password_stdin,
+            no_browser,
+            instance_admin,
+        }),
+        Command::Auth(AuthCommand::Whoami { base_url, json }) => login::whoami(base_url, json),
+        Command::Auth(AuthCommand::Logout { base_url }) => login::logout(base_url),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

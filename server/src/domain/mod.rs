@@ -5,6 +5,7 @@
 mod agents;
 pub mod board_keys;
 pub mod claim;
+pub mod cli_auth;
 mod companies;
 mod error;
 pub mod invites;

@@ -261,7 +261,7 @@ impl Domain {
                 }
             });
         }
-        Ok(board_actor(principal, BoardSource::BoardKey))
+        Ok(board_actor(principal, BoardSource::BoardKey(key.id)))
     }
 
     /// The person behind a board actor, for `get-session`.

@@ -145,6 +145,8 @@ pub struct CliChallengeRecord {
     pub client_name: Option<String>,
     /// `board` or `instance_admin_required`.
     pub requested_access: String,
+    /// The company the CLI said it wants to work in, shown on the approval page.
+    pub requested_company_id: Option<Uuid>,
     pub pending_key_hash: String,
     pub pending_key_name: String,
     pub approved_by_user_id: Option<String>,
@@ -249,15 +251,18 @@ pub trait AccessStore: Send + Sync + 'static {
 
     async fn insert_cli_challenge(&self, challenge: CliChallengeRecord) -> StoreResult<()>;
     async fn get_cli_challenge(&self, id: Uuid) -> StoreResult<Option<CliChallengeRecord>>;
-    /// Approves a pending challenge: inserts `key` (the approver's, with the challenge's
-    /// pending hash) and marks the challenge, in one transaction; false when it is no longer
-    /// pending.
+    /// Approves a challenge that is neither cancelled nor expired at `at`, in one transaction
+    /// with the challenge row locked: the first approval inserts `key` (the approver's, with
+    /// the challenge's pending hash); a later one keeps that key and its `approved_at` and only
+    /// records the new approver. Answers the challenge as it is afterwards (unchanged when it
+    /// was cancelled or expired), None when there is no such challenge.
     async fn approve_cli_challenge(
         &self,
         id: Uuid,
         key: BoardKeyRecord,
         at: Timestamp,
-    ) -> StoreResult<bool>;
-    /// False when it is no longer pending.
+    ) -> StoreResult<Option<CliChallengeRecord>>;
+    /// Cancels a pending challenge (not approved, cancelled or expired at `at`); false when it
+    /// was not pending.
     async fn cancel_cli_challenge(&self, id: Uuid, at: Timestamp) -> StoreResult<bool>;
 }

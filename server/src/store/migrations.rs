@@ -11,6 +11,9 @@ pub fn sqlite() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../../migrations/sqlite/0001_init.sql")),
         M::up(include_str!("../../../migrations/sqlite/0002_auth.sql")),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0003_cli_auth_company.sql"
+        )),
     ])
 }
 

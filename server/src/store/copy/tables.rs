@@ -319,6 +319,7 @@ pub const TABLES: &[Table] = &[
             ("cancelled_at", Time),
             ("expires_at", Time),
             ("created_at", Time),
+            ("requested_company_id", Uuid),
         ],
     },
 ];

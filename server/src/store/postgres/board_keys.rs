@@ -97,6 +97,7 @@ fn challenge_from(r: &PgRow) -> R<CliChallengeRecord> {
         command: r.try_get("command")?,
         client_name: r.try_get("client_name")?,
         requested_access: r.try_get("requested_access")?,
+        requested_company_id: r.try_get("requested_company_id")?,
         pending_key_hash: r.try_get("pending_key_hash")?,
         pending_key_name: r.try_get("pending_key_name")?,
         approved_by_user_id: r.try_get("approved_by_user_id")?,
@@ -111,14 +112,15 @@ fn challenge_from(r: &PgRow) -> R<CliChallengeRecord> {
 pub async fn insert_cli_challenge(c: &mut PgConnection, ch: &CliChallengeRecord) -> R<()> {
     sqlx::query(
         "INSERT INTO cli_auth_challenges (id, secret_hash, command, client_name, requested_access,
-            pending_key_hash, pending_key_name, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            requested_company_id, pending_key_hash, pending_key_name, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(ch.id)
     .bind(&ch.secret_hash)
     .bind(&ch.command)
     .bind(&ch.client_name)
     .bind(&ch.requested_access)
+    .bind(ch.requested_company_id)
     .bind(&ch.pending_key_hash)
     .bind(&ch.pending_key_name)
     .bind(ch.expires_at)
@@ -136,27 +138,44 @@ pub async fn get_cli_challenge(c: &mut PgConnection, id: Uuid) -> R<Option<CliCh
         .await
 }
 
-/// Runs inside the caller's transaction: the key exists only if the challenge is marked.
+/// Runs inside the caller's transaction, with the challenge row locked until it commits, so
+/// two approvals at once cannot both insert a key.
 pub async fn approve_cli_challenge(
     c: &mut PgConnection,
     id: Uuid,
     key: &BoardKeyRecord,
     at: Timestamp,
-) -> R<bool> {
-    // The key first: the challenge refers to it.
-    insert_board_key(&mut *c, key).await?;
-    let marked = sqlx::query(
-        "UPDATE cli_auth_challenges SET approved_at = $2, approved_by_user_id = $3,
-            board_api_key_id = $4
-         WHERE id = $1 AND approved_at IS NULL AND cancelled_at IS NULL AND expires_at > $2",
+) -> R<Option<CliChallengeRecord>> {
+    let current = sqlx::query("SELECT * FROM cli_auth_challenges WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .try_map(|r: PgRow| challenge_from(&r))
+        .fetch_optional(&mut *c)
+        .await?;
+    let Some(current) = current else {
+        return Ok(None);
+    };
+    if current.cancelled_at.is_some() || current.expires_at <= at {
+        return Ok(Some(current));
+    }
+    let key_id = match current.board_api_key_id {
+        Some(existing) => existing,
+        None => {
+            insert_board_key(&mut *c, key).await?;
+            key.id
+        }
+    };
+    sqlx::query(
+        "UPDATE cli_auth_challenges SET approved_at = COALESCE(approved_at, $2),
+            approved_by_user_id = $3, board_api_key_id = $4
+         WHERE id = $1 RETURNING *",
     )
     .bind(id)
     .bind(at)
     .bind(&key.user_id)
-    .bind(key.id)
-    .execute(c)
-    .await?;
-    Ok(marked.rows_affected() > 0)
+    .bind(key_id)
+    .try_map(|r: PgRow| challenge_from(&r))
+    .fetch_optional(c)
+    .await
 }
 
 pub async fn cancel_cli_challenge(c: &mut PgConnection, id: Uuid, at: Timestamp) -> R<bool> {

@@ -201,13 +201,11 @@ impl AccessStore for PgStore {
         id: Uuid,
         key: BoardKeyRecord,
         at: Timestamp,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<CliChallengeRecord>> {
         let mut tx = self.tx().await?;
-        let approved = board_keys::approve_cli_challenge(&mut tx, id, &key, at).await?;
-        if approved {
-            tx.commit().await?;
-        }
-        Ok(approved)
+        let challenge = board_keys::approve_cli_challenge(&mut tx, id, &key, at).await?;
+        tx.commit().await?;
+        Ok(challenge)
     }
 
     async fn cancel_cli_challenge(&self, id: Uuid, at: Timestamp) -> StoreResult<bool> {

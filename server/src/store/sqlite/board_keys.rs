@@ -77,6 +77,7 @@ fn challenge_from_row(row: &Row) -> rusqlite::Result<CliChallengeRecord> {
         command: row.get("command")?,
         client_name: row.get("client_name")?,
         requested_access: row.get("requested_access")?,
+        requested_company_id: get_opt_uuid(row, "requested_company_id")?,
         pending_key_hash: row.get("pending_key_hash")?,
         pending_key_name: row.get("pending_key_name")?,
         approved_by_user_id: row.get("approved_by_user_id")?,
@@ -91,14 +92,15 @@ fn challenge_from_row(row: &Row) -> rusqlite::Result<CliChallengeRecord> {
 pub fn insert_cli_challenge(c: &Connection, ch: &CliChallengeRecord) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO cli_auth_challenges (id, secret_hash, command, client_name, requested_access,
-            pending_key_hash, pending_key_name, expires_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            requested_company_id, pending_key_hash, pending_key_name, expires_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             id(ch.id),
             ch.secret_hash,
             ch.command,
             ch.client_name,
             ch.requested_access,
+            ch.requested_company_id.map(id),
             ch.pending_key_hash,
             ch.pending_key_name,
             ts(ch.expires_at),
@@ -114,35 +116,38 @@ pub fn get_cli_challenge(c: &Connection, ch: Uuid) -> rusqlite::Result<Option<Cl
         .optional()
 }
 
-const PENDING: &str = "approved_at IS NULL AND cancelled_at IS NULL AND expires_at > ?2";
-
+/// Runs in the writer's IMMEDIATE transaction, so nothing changes the row meanwhile.
 pub fn approve_cli_challenge(
     c: &Connection,
     ch: Uuid,
     key: &BoardKeyRecord,
     at: Timestamp,
-) -> rusqlite::Result<bool> {
-    // The key first (the challenge refers to it); taken back when the challenge is not pending.
-    insert_board_key(c, key)?;
-    let marked = c.execute(
-        &format!(
-            "UPDATE cli_auth_challenges SET approved_at = ?2, approved_by_user_id = ?3,
-                board_api_key_id = ?4 WHERE id = ?1 AND {PENDING}"
-        ),
-        params![id(ch), ts(at), key.user_id, id(key.id)],
-    )?;
-    if marked == 0 {
-        c.execute(
-            "DELETE FROM board_api_keys WHERE id = ?1",
-            params![id(key.id)],
-        )?;
+) -> rusqlite::Result<Option<CliChallengeRecord>> {
+    let Some(current) = get_cli_challenge(c, ch)? else {
+        return Ok(None);
+    };
+    if current.cancelled_at.is_some() || current.expires_at <= at {
+        return Ok(Some(current));
     }
-    Ok(marked > 0)
+    let key_id = match current.board_api_key_id {
+        Some(existing) => existing,
+        None => {
+            insert_board_key(c, key)?;
+            key.id
+        }
+    };
+    c.execute(
+        "UPDATE cli_auth_challenges SET approved_at = COALESCE(approved_at, ?2),
+            approved_by_user_id = ?3, board_api_key_id = ?4 WHERE id = ?1",
+        params![id(ch), ts(at), key.user_id, id(key_id)],
+    )?;
+    get_cli_challenge(c, ch)
 }
 
 pub fn cancel_cli_challenge(c: &Connection, ch: Uuid, at: Timestamp) -> rusqlite::Result<bool> {
     Ok(c.execute(
-        &format!("UPDATE cli_auth_challenges SET cancelled_at = ?2 WHERE id = ?1 AND {PENDING}"),
+        "UPDATE cli_auth_challenges SET cancelled_at = ?2 WHERE id = ?1
+            AND approved_at IS NULL AND cancelled_at IS NULL AND expires_at > ?2",
         params![id(ch), ts(at)],
     )? > 0)
 }

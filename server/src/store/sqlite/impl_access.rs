@@ -234,7 +234,7 @@ impl AccessStore for SqliteStore {
         id: Uuid,
         key: BoardKeyRecord,
         at: Timestamp,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<CliChallengeRecord>> {
         self.write(move |tx| board_keys::approve_cli_challenge(tx, id, &key, at))
             .await
     }
