@@ -265,7 +265,11 @@ async fn archiving_removes_a_person_and_hands_their_issues_on() {
         .await;
     let agent_id = agent["id"].as_str().unwrap().to_string();
     let mut issues = Vec::new();
-    for (title, status) in [("open", "todo"), ("finished", "done")] {
+    for (title, status) in [
+        ("open", "todo"),
+        ("finished", "done"),
+        ("working", "in_progress"),
+    ] {
         let (st, _, i) = admin
             .send(
                 Method::POST,
@@ -305,7 +309,7 @@ async fn archiving_removes_a_person_and_hands_their_issues_on() {
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{done}");
-    assert_eq!(done["reassignedIssueCount"], 1);
+    assert_eq!(done["reassignedIssueCount"], 2);
     assert_eq!(done["member"]["status"], "archived");
     let (_, _, open) = admin
         .send(Method::GET, &format!("/issues/{}", issues[0]), None)

@@ -10,6 +10,18 @@ use crate::store::*;
 
 type R<T> = Result<T, sqlx::Error>;
 
+/// Hands the open issues of an archived member on; in-progress ones go back to `todo` with
+/// their locks cleared (CASE reads the old status).
+const HAND_ON: &str = "UPDATE issues SET assignee_agent_id = $3, assignee_user_id = $4, updated_at = $5,
+        started_at = CASE WHEN status = 'in_progress' THEN NULL ELSE started_at END,
+        checkout_run_id = CASE WHEN status = 'in_progress' THEN NULL ELSE checkout_run_id END,
+        execution_run_id = CASE WHEN status = 'in_progress' THEN NULL ELSE execution_run_id END,
+        execution_agent_name_key =
+            CASE WHEN status = 'in_progress' THEN NULL ELSE execution_agent_name_key END,
+        execution_locked_at = CASE WHEN status = 'in_progress' THEN NULL ELSE execution_locked_at END,
+        status = CASE WHEN status = 'in_progress' THEN 'todo' ELSE status END
+     WHERE company_id = $1 AND assignee_user_id = $2 AND status NOT IN ('done', 'cancelled')";
+
 pub async fn change_membership(c: &mut PgConnection, ch: &MembershipChange) -> R<ChangeOutcome> {
     let owners: Vec<String> = sqlx::query(
         "SELECT user_id FROM company_memberships
@@ -49,33 +61,15 @@ pub async fn change_membership(c: &mut PgConnection, ch: &MembershipChange) -> R
     .await?;
     let mut reassigned = 0;
     if ch.status == MembershipStatus::Archived && status != "archived" {
-        reassigned += sqlx::query(
-            "UPDATE issues SET assignee_agent_id = $3, assignee_user_id = $4, status = 'todo',
-                    started_at = NULL, checkout_run_id = NULL, execution_run_id = NULL,
-                    execution_agent_name_key = NULL, execution_locked_at = NULL, updated_at = $5
-             WHERE company_id = $1 AND assignee_user_id = $2 AND status = 'in_progress'",
-        )
-        .bind(ch.company_id)
-        .bind(&ch.user_id)
-        .bind(ch.reassign_agent)
-        .bind(&ch.reassign_user)
-        .bind(ch.at)
-        .execute(&mut *c)
-        .await?
-        .rows_affected();
-        reassigned += sqlx::query(
-            "UPDATE issues SET assignee_agent_id = $3, assignee_user_id = $4, updated_at = $5
-             WHERE company_id = $1 AND assignee_user_id = $2
-               AND status NOT IN ('done', 'cancelled', 'in_progress')",
-        )
-        .bind(ch.company_id)
-        .bind(&ch.user_id)
-        .bind(ch.reassign_agent)
-        .bind(&ch.reassign_user)
-        .bind(ch.at)
-        .execute(&mut *c)
-        .await?
-        .rows_affected();
+        reassigned = sqlx::query(HAND_ON)
+            .bind(ch.company_id)
+            .bind(&ch.user_id)
+            .bind(ch.reassign_agent)
+            .bind(&ch.reassign_user)
+            .bind(ch.at)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
     }
     let member = get_member(c, ch.company_id, &ch.user_id)
         .await?

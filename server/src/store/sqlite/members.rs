@@ -9,6 +9,18 @@ use super::access::get_member;
 use super::codec::*;
 use crate::store::*;
 
+/// Hands the open issues of an archived member on; in-progress ones go back to `todo` with
+/// their locks cleared (CASE reads the old status).
+const HAND_ON: &str = "UPDATE issues SET assignee_agent_id = ?3, assignee_user_id = ?4, updated_at = ?5,
+        started_at = CASE WHEN status = 'in_progress' THEN NULL ELSE started_at END,
+        checkout_run_id = CASE WHEN status = 'in_progress' THEN NULL ELSE checkout_run_id END,
+        execution_run_id = CASE WHEN status = 'in_progress' THEN NULL ELSE execution_run_id END,
+        execution_agent_name_key =
+            CASE WHEN status = 'in_progress' THEN NULL ELSE execution_agent_name_key END,
+        execution_locked_at = CASE WHEN status = 'in_progress' THEN NULL ELSE execution_locked_at END,
+        status = CASE WHEN status = 'in_progress' THEN 'todo' ELSE status END
+     WHERE company_id = ?1 AND assignee_user_id = ?2 AND status NOT IN ('done', 'cancelled')";
+
 pub fn change_membership(c: &Connection, ch: &MembershipChange) -> rusqlite::Result<ChangeOutcome> {
     let company = id(ch.company_id);
     let current: Option<(String, String)> = c
@@ -49,17 +61,8 @@ pub fn change_membership(c: &Connection, ch: &MembershipChange) -> rusqlite::Res
     let mut reassigned = 0;
     if ch.status == MembershipStatus::Archived && status != "archived" {
         let agent = ch.reassign_agent.map(id);
-        reassigned += c.execute(
-            "UPDATE issues SET assignee_agent_id = ?3, assignee_user_id = ?4, status = 'todo',
-                    started_at = NULL, checkout_run_id = NULL, execution_run_id = NULL,
-                    execution_agent_name_key = NULL, execution_locked_at = NULL, updated_at = ?5
-             WHERE company_id = ?1 AND assignee_user_id = ?2 AND status = 'in_progress'",
-            params![company, ch.user_id, agent, ch.reassign_user, at],
-        )?;
-        reassigned += c.execute(
-            "UPDATE issues SET assignee_agent_id = ?3, assignee_user_id = ?4, updated_at = ?5
-             WHERE company_id = ?1 AND assignee_user_id = ?2
-               AND status NOT IN ('done', 'cancelled', 'in_progress')",
+        reassigned = c.execute(
+            HAND_ON,
             params![company, ch.user_id, agent, ch.reassign_user, at],
         )?;
     }
