@@ -43,6 +43,9 @@ pub enum StartError {
 
 pub struct Server;
 
+/// How long a shutdown waits for in-flight requests.
+const DRAIN_SECS: u64 = 30;
+
 /// A server that holds its instance lock and its listening socket, ready to serve.
 pub struct Bound {
     /// At least one; the first is the main address.
@@ -183,14 +186,30 @@ impl Bound {
         }
         tokio::pin!(shutdown);
         let mut result = Ok(());
+        // Once stopping, in-flight requests get DRAIN_SECS to finish, then are cut off.
+        let drain = tokio::time::sleep(std::time::Duration::MAX / 4);
+        tokio::pin!(drain);
+        let (mut draining, mut aborted) = (false, false);
         loop {
+            if *stop.borrow() && !draining {
+                draining = true;
+                let deadline =
+                    tokio::time::Instant::now() + std::time::Duration::from_secs(DRAIN_SECS);
+                drain.as_mut().reset(deadline);
+            }
             tokio::select! {
                 () = &mut shutdown, if !*stop.borrow() => {
                     let _ = stop.send(true);
                 }
+                () = &mut drain, if draining && !aborted => {
+                    tracing::warn!("requests still running after {DRAIN_SECS} s; closing them");
+                    servers.abort_all();
+                    aborted = true;
+                }
                 done = servers.join_next() => match done {
                     None => break,
                     Some(Ok(Ok(()))) => {}
+                    Some(Err(join)) if join.is_cancelled() => {}
                     Some(Ok(Err(e))) => {
                         // One listener failing stops the others: a half-served server is worse.
                         let _ = stop.send(true);

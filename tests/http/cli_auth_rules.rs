@@ -53,7 +53,22 @@ async fn only_a_signed_in_person_approves_and_admin_access_needs_an_admin() {
         json!({"command": "paperclip auth login", "requestedCompanyId": company["id"]}),
     )
     .await;
+    // The requested company shows to someone who may see it, never to a stranger.
     let p = poll(&s, &c).await;
+    assert!(p["requestedCompanyId"].is_null(), "{p}");
+    assert!(p["requestedCompanyName"].is_null(), "{p}");
+    let (st, _, p) = admin
+        .send(
+            Method::GET,
+            &format!(
+                "/cli-auth/challenges/{}?token={}",
+                field(&c, "id"),
+                field(&c, "token")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{p}");
     assert_eq!(p["requestedCompanyId"], company["id"]);
     assert_eq!(p["requestedCompanyName"], "Acme");
 
@@ -186,13 +201,15 @@ async fn an_expired_challenge_is_not_approved_and_bad_requests_are_400() {
         assert_error(st, &e, StatusCode::BAD_REQUEST);
         assert_eq!(e["details"]["field"], field_name, "{body}: {e}");
     }
-    let (st, e) = s
+    // An unknown company is dropped, not refused: no answer tells which company ids exist.
+    let (st, c) = s
         .post(
             "/cli-auth/challenges",
             json!({"command": "c", "requestedCompanyId": uuid::Uuid::new_v4()}),
         )
         .await;
-    assert_error(st, &e, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    assert!(poll(&s, &c).await["requestedCompanyId"].is_null());
 }
 
 #[tokio::test]

@@ -359,7 +359,67 @@ async fn archiving_removes_a_person_and_hands_their_issues_on() {
         "{log}"
     );
     // Only owners manage members.
-    let (mut dave, _) = join(&s, &mut admin, &company, "dave@example.com", "admin").await;
+    let (mut dave, dave_id) = join(&s, &mut admin, &company, "dave@example.com", "admin").await;
     let (st, e) = patch_member(&mut dave, &company, &carol_id, json!({"status": "active"})).await;
     assert_error(st, &e, StatusCode::FORBIDDEN);
+
+    // Suspending Dave revokes the invite he made, and no invite lifts his suspension.
+    let (st, _, his) = dave
+        .send(
+            Method::POST,
+            &format!("/companies/{company}/invites"),
+            Some(json!({"humanRole": "admin"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{his}");
+    let (st, m) = patch_member(
+        &mut admin,
+        &company,
+        &dave_id,
+        json!({"status": "suspended"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let (st, _, e) = dave
+        .send(
+            Method::POST,
+            &format!("/invites/{}/accept", his["token"].as_str().unwrap()),
+            Some(json!({"requestType": "human"})),
+        )
+        .await;
+    assert_error(st, &e, StatusCode::NOT_FOUND);
+    let (_, _, fresh) = admin
+        .send(
+            Method::POST,
+            &format!("/companies/{company}/invites"),
+            Some(json!({"humanRole": "viewer"})),
+        )
+        .await;
+    let (st, _, e) = dave
+        .send(
+            Method::POST,
+            &format!("/invites/{}/accept", fresh["token"].as_str().unwrap()),
+            Some(json!({"requestType": "human"})),
+        )
+        .await;
+    assert_error(st, &e, StatusCode::CONFLICT);
+    assert_eq!(e["code"], "member_suspended");
+    let (st, _, e) = dave
+        .send(Method::GET, &format!("/companies/{company}"), None)
+        .await;
+    assert_error(st, &e, StatusCode::NOT_FOUND);
+
+    // Carol, archived, comes back only through a new invite.
+    let (st, _, e) = carol
+        .send(
+            Method::POST,
+            &format!("/invites/{}/accept", fresh["token"].as_str().unwrap()),
+            Some(json!({"requestType": "human"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{e}");
+    let (st, _, _) = carol
+        .send(Method::GET, &format!("/companies/{company}"), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
 }

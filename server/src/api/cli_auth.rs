@@ -123,7 +123,7 @@ pub async fn get_challenge(
 ) -> ApiResult<Json<Value>> {
     let id = path_id(&id, NOT_FOUND)?;
     let token = query.get("token").unwrap_or("");
-    let view = state.domain.cli_challenge(id, token).await?;
+    let view = state.domain.cli_challenge(id, token, who.as_ref()).await?;
     Ok(Json(view_json(&view, who.as_ref())))
 }
 

@@ -177,7 +177,9 @@ pub fn router(state: AppState) -> Router {
             hostname_guard,
         ))
         .layer(DefaultBodyLimit::max(BODY_MAX_BYTES))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::debug_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+        }))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 tracing::error!("a request handler panicked");
@@ -213,6 +215,21 @@ async fn security_headers(mut response: Response) -> Response {
             .or_insert(HeaderValue::from_static(value));
     }
     response
+}
+
+/// A request path for the log: no query (CLI challenge secrets travel there) and no token
+/// segments (invite and claim URLs carry theirs in the path).
+fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.starts_with("pcp_") || seg.starts_with("paperclip_") || seg.len() > 40 {
+                "…"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 async fn fallback(req: Request) -> Response {
@@ -261,5 +278,25 @@ async fn hostname_guard(State(state): State<AppState>, req: Request, next: Next)
         }
         .into_response(),
         _ => next.run(req).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logged_paths_carry_no_tokens() {
+        assert_eq!(
+            super::loggable_path("/api/invites/pcp_invite_abc123/accept"),
+            "/api/invites/…/accept"
+        );
+        assert_eq!(
+            super::loggable_path(&format!("/api/board-claim/{}", "a".repeat(48))),
+            "/api/board-claim/…"
+        );
+        let id = "0f14460a-ee6f-4f23-81cc-1454c366bfbc";
+        assert_eq!(
+            super::loggable_path(&format!("/api/issues/{id}")),
+            format!("/api/issues/{id}")
+        );
     }
 }

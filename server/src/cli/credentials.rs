@@ -136,10 +136,13 @@ impl CredentialFile {
         })? + "\n";
         let dir = self.path.parent().unwrap_or(Path::new("."));
         create_private_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let tmp = self
-            .path
-            .with_extension(format!("json.tmp-{}", std::process::id()));
-        let _ = std::fs::remove_file(&tmp);
+        // A fresh name, created exclusively: a link planted at a guessable name in a shared
+        // folder cannot redirect the keys.
+        let tmp = self.path.with_extension(format!(
+            "json.tmp-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
         write_private(&tmp, text.as_bytes())
             .and_then(|()| std::fs::rename(&tmp, &self.path))
             .with_context(|| format!("cannot write {}", self.path.display()))
@@ -166,7 +169,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

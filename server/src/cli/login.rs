@@ -100,11 +100,26 @@ fn truthy_env(name: &str) -> bool {
         .is_ok_and(|v| matches!(v.trim().to_lowercase().as_str(), "1" | "true" | "yes"))
 }
 
+/// The page to open: this server's address and the challenge's path, which must look like
+/// one (the server's answer decides nothing else; a URL goes to a browser opener, and on
+/// Windows through a command line).
+fn approval_url(base: &str, path: &str) -> anyhow::Result<String> {
+    let safe = path.starts_with("/cli-auth/")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/?=-_.%".contains(&b));
+    if !safe {
+        bail!("unexpected approval path from the server: {path:?}");
+    }
+    Ok(format!("{}{path}", base.trim_end_matches('/')))
+}
+
 fn open_browser(url: &str) -> bool {
     let (program, args): (&str, Vec<&str>) = if cfg!(target_os = "macos") {
         ("open", vec![url])
     } else if cfg!(windows) {
-        ("cmd", vec!["/c", "start", "", url])
+        // Not `cmd /c start`: cmd would read `&` in a URL as a command separator.
+        ("rundll32", vec!["url.dll,FileProtocolHandler", url])
     } else {
         ("xdg-open", vec![url])
     };
@@ -154,10 +169,7 @@ async fn key_from_browser(
         field("approvalPath")?,
         field("pollPath")?,
     );
-    let url = match created.get("approvalUrl").and_then(Value::as_str) {
-        Some(url) => url.to_string(),
-        None => format!("{}{approval_path}", server.base),
-    };
+    let url = approval_url(&server.base, approval_path)?;
     eprintln!("Board authentication required");
     eprintln!("Open this URL in your browser to approve CLI access:\n{url}");
     if no_browser || truthy_env("PAPERCLIP_NO_BROWSER") {
@@ -386,4 +398,32 @@ pub fn logout(base_url: Option<String>) -> anyhow::Result<()> {
         store.path().display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::approval_url;
+
+    #[test]
+    fn the_approval_url_is_this_servers_and_only_a_challenge_path() {
+        let ok = approval_url(
+            "https://pc.example.com/",
+            "/cli-auth/abc?token=pcp_cli_auth_12",
+        );
+        assert_eq!(
+            ok.unwrap(),
+            "https://pc.example.com/cli-auth/abc?token=pcp_cli_auth_12"
+        );
+        for bad in [
+            "/cli-auth/x&calc.exe",
+            "https://evil.example/cli-auth/x",
+            "/elsewhere",
+            "/cli-auth/x\"y",
+        ] {
+            assert!(
+                approval_url("https://pc.example.com", bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -166,6 +166,12 @@ impl Domain {
             RequestedAccess::Board => format!("{label} (board)"),
             RequestedAccess::InstanceAdminRequired => format!("{label} (instance admin)"),
         };
+        // An unknown company is dropped, not refused: the answer must not tell a stranger
+        // which company ids exist.
+        let requested_company_id = match input.requested_company_id {
+            Some(company) => self.store.get_company(company).await?.map(|c| c.id),
+            None => None,
+        };
         let secret = keys::new_token(keys::CLI_CHALLENGE_PREFIX, 24);
         let board_token = keys::new_token(keys::BOARD_KEY_PREFIX, 24);
         let now = crate::domain::now();
@@ -175,7 +181,7 @@ impl Domain {
             command,
             client_name,
             requested_access: access.as_str().to_string(),
-            requested_company_id: input.requested_company_id,
+            requested_company_id,
             pending_key_hash: keys::hash_token(&board_token),
             pending_key_name: key_name,
             approved_by_user_id: None,
@@ -207,12 +213,23 @@ impl Domain {
         }
     }
 
-    pub async fn cli_challenge(&self, id: Uuid, token: &str) -> DomainResult<ChallengeView> {
+    /// The challenge as `viewer` may see it: the requested company only for someone with
+    /// access to it (a stranger learns nothing of which companies exist).
+    pub async fn cli_challenge(
+        &self,
+        id: Uuid,
+        token: &str,
+        viewer: Option<&RequestActor>,
+    ) -> DomainResult<ChallengeView> {
         if token.trim().is_empty() {
             return Err(DomainError::NotFound(NOT_FOUND));
         }
-        let challenge = self.challenge_by_secret(id, token).await?;
-        let company_name = match challenge.requested_company_id {
+        let mut challenge = self.challenge_by_secret(id, token).await?;
+        let visible = challenge
+            .requested_company_id
+            .filter(|c| viewer.is_some_and(|w| w.company(*c, NOT_FOUND).is_ok()));
+        challenge.requested_company_id = visible;
+        let company_name = match visible {
             Some(company) => self.store.get_company(company).await?.map(|c| c.name),
             None => None,
         };
@@ -285,8 +302,9 @@ impl Domain {
             .ok_or(DomainError::NotFound(NOT_FOUND))?;
         Ok(Approval {
             status: challenge_status(&challenge, now),
+            // A second approval changes nothing: the key is the first approver's.
+            user_id: challenge.approved_by_user_id.clone().unwrap_or(user_id),
             challenge,
-            user_id,
         })
     }
 

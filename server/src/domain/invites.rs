@@ -224,6 +224,10 @@ impl Domain {
                 "already_member",
                 "You already belong to this company",
             )),
+            AcceptOutcome::Suspended => Err(DomainError::conflict(
+                "member_suspended",
+                "Your membership in this company is suspended; an owner can make it active again",
+            )),
         }
     }
 

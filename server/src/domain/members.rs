@@ -47,6 +47,13 @@ pub fn member_user_id(company_id: Uuid, member_id: &str) -> DomainResult<String>
     Ok(user.to_string())
 }
 
+fn archived() -> DomainError {
+    DomainError::conflict(
+        "member_archived",
+        "This member is archived; invite them again to bring them back",
+    )
+}
+
 impl Domain {
     /// The owner's scope over `company_id` and the member `user_id` there (archived included).
     async fn managed_member(
@@ -93,27 +100,22 @@ impl Domain {
         }
         let (scope, member) = self.managed_member(who, company_id, user_id).await?;
         if member.status == MembershipStatus::Archived {
-            return Err(DomainError::conflict(
-                "member_archived",
-                "This member is archived; invite them again to bring them back",
-            ));
+            return Err(archived());
         }
-        let role = input.membership_role.unwrap_or(member.role);
-        let status = input.status.unwrap_or(member.status);
         let activity = scope.activity(
             "company_member.updated",
             "user",
             user_id,
             json!({
                 "from": {"membershipRole": member.role, "status": member.status},
-                "to": {"membershipRole": role, "status": status},
+                "changes": {"membershipRole": input.membership_role, "status": input.status},
             }),
         );
         let change = MembershipChange {
             company_id,
             user_id: user_id.to_string(),
-            role,
-            status,
+            role: input.membership_role,
+            status: input.status,
             reassign_agent: None,
             reassign_user: None,
             at: crate::domain::now(),
@@ -152,8 +154,8 @@ impl Domain {
         let change = MembershipChange {
             company_id,
             user_id: user_id.to_string(),
-            role: member.role,
-            status: MembershipStatus::Archived,
+            role: None,
+            status: Some(MembershipStatus::Archived),
             reassign_agent: target.assignee_agent_id,
             reassign_user: target.assignee_user_id,
             at: crate::domain::now(),
@@ -233,6 +235,7 @@ impl Domain {
                 "Cannot remove the last active owner",
             )),
             ChangeOutcome::Missing => Err(DomainError::NotFound("Member not found")),
+            ChangeOutcome::Archived => Err(archived()),
         }
     }
 }

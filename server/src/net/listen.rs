@@ -126,6 +126,31 @@ async fn tailnet(config: &Config) -> Result<Listening, ListenError> {
 /// Listens on each address, on one port. The first must bind; the others are best effort (a
 /// machine without IPv6, say), each failure logged, except a port another program holds.
 fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<TcpListener>, ListenError> {
+    // With port 0 the first address picks a port that another family may already use
+    // elsewhere: pick again a few times before giving up.
+    let tries = if port == 0 { 5 } else { 1 };
+    let mut attempt = 1;
+    loop {
+        match bind_on_one_port(ips, port) {
+            Ok(listeners) => return Ok(listeners),
+            Err((_, e)) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < tries => {
+                attempt += 1;
+            }
+            Err((addr, e)) => {
+                return Err(ListenError::Bind {
+                    addr,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+}
+
+/// Every address on one port; the error names the address that failed.
+fn bind_on_one_port(
+    ips: &[IpAddr],
+    port: u16,
+) -> Result<Vec<TcpListener>, (String, std::io::Error)> {
     let mut listeners: Vec<TcpListener> = Vec::new();
     let mut port = port;
     for (n, ip) in ips.iter().enumerate() {
@@ -142,19 +167,14 @@ fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<TcpListener>, ListenError> 
             {
                 tracing::warn!(%addr, error = %e, "not listening on this address");
             }
-            Err(e) => {
-                return Err(ListenError::Bind {
-                    addr: addr.to_string(),
-                    message: e.to_string(),
-                });
-            }
+            Err(e) => return Err((addr.to_string(), e)),
         }
     }
     if listeners.is_empty() {
-        return Err(ListenError::Bind {
-            addr: format!("port {port}"),
-            message: "no address to listen on".into(),
-        });
+        return Err((
+            format!("port {port}"),
+            std::io::Error::other("no address to listen on"),
+        ));
     }
     Ok(listeners)
 }

@@ -38,22 +38,58 @@ pub struct MembershipRecord {
     pub updated_at: Timestamp,
 }
 
-/// A new role and status for one membership.
+/// A new role and/or status for one membership (what is None stays as the row has it when
+/// the write runs, so two owners changing different fields do not undo each other).
 #[derive(Debug, Clone)]
 pub struct MembershipChange {
     pub company_id: Uuid,
     pub user_id: String,
-    pub role: MemberRole,
-    pub status: MembershipStatus,
+    pub role: Option<MemberRole>,
+    pub status: Option<MembershipStatus>,
     /// When archiving: who takes the member's open issues (neither: they are unassigned).
     pub reassign_agent: Option<Uuid>,
     pub reassign_user: Option<String>,
     pub at: Timestamp,
 }
 
+/// The change would bring an archived member back (only an invite does that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StillArchived;
+
+impl MembershipChange {
+    /// The role and status the row gets, from the ones it has when the write runs. An
+    /// archived row changes no more: only archiving it again passes (and changes nothing).
+    pub fn apply_to(
+        &self,
+        role: MemberRole,
+        status: MembershipStatus,
+    ) -> Result<(MemberRole, MembershipStatus), StillArchived> {
+        if status == MembershipStatus::Archived {
+            return match self.status {
+                Some(MembershipStatus::Archived) => Ok((role, status)),
+                _ => Err(StillArchived),
+            };
+        }
+        Ok((self.role.unwrap_or(role), self.status.unwrap_or(status)))
+    }
+}
+
+/// Whether going from `before` to `after` takes an active owner away.
+pub fn gives_up_ownership(
+    before: (MemberRole, MembershipStatus),
+    after: (MemberRole, MembershipStatus),
+) -> bool {
+    let owner = |(r, s): (MemberRole, MembershipStatus)| {
+        r == MemberRole::Owner && s == MembershipStatus::Active
+    };
+    owner(before) && !owner(after)
+}
+
 #[derive(Debug, Clone)]
 pub enum ChangeOutcome {
     Missing,
+    /// The member is archived: only another invite brings them back; nothing was written.
+    Archived,
     /// The change would leave the company without an active owner; nothing was written.
     LastOwner,
     Changed {
@@ -105,6 +141,9 @@ pub enum AcceptOutcome {
     AdminExists,
     /// A company invite, but the person already belongs to the company.
     AlreadyMember,
+    /// A company invite, but the person's membership there is suspended (an invite does not
+    /// lift a suspension; an owner does).
+    Suspended,
 }
 
 #[derive(Debug, Clone)]
@@ -186,7 +225,8 @@ pub trait AccessStore: Send + Sync + 'static {
     ) -> StoreResult<Option<MembershipRecord>>;
     /// Sets a membership's role and status in one transaction, refusing to leave the company
     /// without an active owner (checked under lock, so two owners demoting each other at once
-    /// cannot both succeed). Archiving hands the member's open issues on.
+    /// cannot both succeed). Archiving hands the member's open issues on; any status but
+    /// active revokes the open invites the member made.
     async fn change_membership(
         &self,
         change: MembershipChange,
@@ -265,4 +305,51 @@ pub trait AccessStore: Send + Sync + 'static {
     /// Cancels a pending challenge (not approved, cancelled or expired at `at`); false when it
     /// was not pending.
     async fn cancel_cli_challenge(&self, id: Uuid, at: Timestamp) -> StoreResult<bool>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MemberRole::*;
+    use MembershipStatus::*;
+
+    fn change(role: Option<MemberRole>, status: Option<MembershipStatus>) -> MembershipChange {
+        MembershipChange {
+            company_id: Uuid::nil(),
+            user_id: "u".into(),
+            role,
+            status,
+            reassign_agent: None,
+            reassign_user: None,
+            at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_change_keeps_what_it_does_not_name_as_the_row_has_it_then() {
+        // Another owner suspended the member meanwhile: a role change keeps the suspension.
+        let next = change(Some(Admin), None).apply_to(Operator, Suspended);
+        assert!(matches!(next, Ok((Admin, Suspended))));
+        let next = change(None, Some(Active)).apply_to(Viewer, Pending);
+        assert!(matches!(next, Ok((Viewer, Active))));
+    }
+
+    #[test]
+    fn an_archived_member_only_stays_archived() {
+        let back = change(Some(Operator), None).apply_to(Operator, Archived);
+        assert!(back == Err(StillArchived));
+        let active = change(None, Some(Active)).apply_to(Owner, Archived);
+        assert!(active == Err(StillArchived));
+        let again = change(None, Some(Archived)).apply_to(Owner, Archived);
+        assert!(matches!(again, Ok((Owner, Archived))));
+    }
+
+    #[test]
+    fn only_an_active_owner_can_give_up_ownership() {
+        assert!(gives_up_ownership((Owner, Active), (Admin, Active)));
+        assert!(gives_up_ownership((Owner, Active), (Owner, Suspended)));
+        assert!(!gives_up_ownership((Owner, Active), (Owner, Active)));
+        assert!(!gives_up_ownership((Owner, Suspended), (Viewer, Suspended)));
+        assert!(!gives_up_ownership((Admin, Active), (Owner, Active)));
+    }
 }

@@ -157,22 +157,20 @@ pub async fn approve_cli_challenge(
     if current.cancelled_at.is_some() || current.expires_at <= at {
         return Ok(Some(current));
     }
-    let key_id = match current.board_api_key_id {
-        Some(existing) => existing,
-        None => {
-            insert_board_key(&mut *c, key).await?;
-            key.id
-        }
-    };
+    // Approved already: the first approver's key and name stay.
+    if current.board_api_key_id.is_some() {
+        return Ok(Some(current));
+    }
+    insert_board_key(&mut *c, key).await?;
     sqlx::query(
-        "UPDATE cli_auth_challenges SET approved_at = COALESCE(approved_at, $2),
-            approved_by_user_id = $3, board_api_key_id = $4
+        "UPDATE cli_auth_challenges SET approved_at = $2, approved_by_user_id = $3,
+            board_api_key_id = $4
          WHERE id = $1 RETURNING *",
     )
     .bind(id)
     .bind(at)
     .bind(&key.user_id)
-    .bind(key_id)
+    .bind(key.id)
     .try_map(|r: PgRow| challenge_from(&r))
     .fetch_optional(c)
     .await

@@ -135,16 +135,17 @@ pub async fn accept_invite(
             }
         }
         InviteEffect::Join { company_id, .. } => {
-            let member: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM company_memberships
-                 WHERE company_id = $1 AND user_id = $2 AND status = 'active')",
+            let status: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM company_memberships WHERE company_id = $1 AND user_id = $2",
             )
             .bind(company_id)
             .bind(user_id)
-            .fetch_one(&mut *c)
+            .fetch_optional(&mut *c)
             .await?;
-            if member {
-                return Ok(AcceptOutcome::AlreadyMember);
+            match status.as_deref() {
+                Some("active") => return Ok(AcceptOutcome::AlreadyMember),
+                Some("suspended") => return Ok(AcceptOutcome::Suspended),
+                _ => {}
             }
         }
     }

@@ -3,7 +3,10 @@
 //! two owners demoting each other at once are serialised and the second sees the first.
 
 use paperclip_shared::*;
+use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
+
+use super::rows::enumeration;
 
 use super::access::get_member;
 use crate::store::*;
@@ -22,13 +25,19 @@ const HAND_ON: &str = "UPDATE issues SET assignee_agent_id = $3, assignee_user_i
         status = CASE WHEN status = 'in_progress' THEN 'todo' ELSE status END
      WHERE company_id = $1 AND assignee_user_id = $2 AND status NOT IN ('done', 'cancelled')";
 
+/// An archived or suspended member's open invites stop working with them.
+const REVOKE_INVITES: &str = "UPDATE invites SET revoked_at = $3, updated_at = $3
+     WHERE company_id = $1 AND invited_by_user_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL";
+
 pub async fn change_membership(c: &mut PgConnection, ch: &MembershipChange) -> R<ChangeOutcome> {
+    // Owner rows first, in one order, so concurrent changes queue instead of deadlocking.
     let owners: Vec<String> = sqlx::query(
         "SELECT user_id FROM company_memberships
-         WHERE company_id = $1 AND role = 'owner' AND status = 'active' FOR UPDATE",
+         WHERE company_id = $1 AND role = 'owner' AND status = 'active'
+         ORDER BY user_id FOR UPDATE",
     )
     .bind(ch.company_id)
-    .try_map(|r: sqlx::postgres::PgRow| r.try_get::<String, _>("user_id"))
+    .try_map(|r: PgRow| r.try_get::<String, _>("user_id"))
     .fetch_all(&mut *c)
     .await?;
     let current = sqlx::query(
@@ -37,15 +46,22 @@ pub async fn change_membership(c: &mut PgConnection, ch: &MembershipChange) -> R
     )
     .bind(ch.company_id)
     .bind(&ch.user_id)
+    .try_map(|r: PgRow| {
+        Ok((
+            enumeration(&r, "role", MemberRole::parse_lenient)?,
+            enumeration(&r, "status", MembershipStatus::parse)?,
+        ))
+    })
     .fetch_optional(&mut *c)
     .await?;
-    let Some(current) = current else {
+    let Some(before) = current else {
         return Ok(ChangeOutcome::Missing);
     };
-    let status: String = current.try_get("status")?;
-    let was_owner = owners.contains(&ch.user_id);
-    let stays_owner = ch.role == MemberRole::Owner && ch.status == MembershipStatus::Active;
-    if was_owner && !stays_owner && owners.len() == 1 {
+    let after = match ch.apply_to(before.0, before.1) {
+        Ok(after) => after,
+        Err(StillArchived) => return Ok(ChangeOutcome::Archived),
+    };
+    if gives_up_ownership(before, after) && owners.iter().all(|o| *o == ch.user_id) {
         return Ok(ChangeOutcome::LastOwner);
     }
     sqlx::query(
@@ -54,13 +70,21 @@ pub async fn change_membership(c: &mut PgConnection, ch: &MembershipChange) -> R
     )
     .bind(ch.company_id)
     .bind(&ch.user_id)
-    .bind(ch.role.as_str())
-    .bind(ch.status.as_str())
+    .bind(after.0.as_str())
+    .bind(after.1.as_str())
     .bind(ch.at)
     .execute(&mut *c)
     .await?;
+    if after.1 != MembershipStatus::Active {
+        sqlx::query(REVOKE_INVITES)
+            .bind(ch.company_id)
+            .bind(&ch.user_id)
+            .bind(ch.at)
+            .execute(&mut *c)
+            .await?;
+    }
     let mut reassigned = 0;
-    if ch.status == MembershipStatus::Archived && status != "archived" {
+    if after.1 == MembershipStatus::Archived && before.1 != MembershipStatus::Archived {
         reassigned = sqlx::query(HAND_ON)
             .bind(ch.company_id)
             .bind(&ch.user_id)

@@ -129,17 +129,15 @@ pub fn approve_cli_challenge(
     if current.cancelled_at.is_some() || current.expires_at <= at {
         return Ok(Some(current));
     }
-    let key_id = match current.board_api_key_id {
-        Some(existing) => existing,
-        None => {
-            insert_board_key(c, key)?;
-            key.id
-        }
-    };
+    // Approved already: the first approver's key and name stay.
+    if current.board_api_key_id.is_some() {
+        return Ok(Some(current));
+    }
+    insert_board_key(c, key)?;
     c.execute(
-        "UPDATE cli_auth_challenges SET approved_at = COALESCE(approved_at, ?2),
-            approved_by_user_id = ?3, board_api_key_id = ?4 WHERE id = ?1",
-        params![id(ch), ts(at), key.user_id, id(key_id)],
+        "UPDATE cli_auth_challenges SET approved_at = ?2, approved_by_user_id = ?3,
+            board_api_key_id = ?4 WHERE id = ?1",
+        params![id(ch), ts(at), key.user_id, id(key.id)],
     )?;
     get_cli_challenge(c, ch)
 }

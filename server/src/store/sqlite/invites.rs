@@ -116,14 +116,16 @@ pub fn accept_invite(
             }
         }
         InviteEffect::Join { company_id, .. } => {
-            let member = c
+            let status: Option<String> = c
                 .prepare_cached(
-                    "SELECT 1 FROM company_memberships
-                     WHERE company_id = ?1 AND user_id = ?2 AND status = 'active'",
+                    "SELECT status FROM company_memberships WHERE company_id = ?1 AND user_id = ?2",
                 )?
-                .exists(params![id(*company_id), user_id])?;
-            if member {
-                return Ok(AcceptOutcome::AlreadyMember);
+                .query_row(params![id(*company_id), user_id], |r| r.get(0))
+                .optional()?;
+            match status.as_deref() {
+                Some("active") => return Ok(AcceptOutcome::AlreadyMember),
+                Some("suspended") => return Ok(AcceptOutcome::Suspended),
+                _ => {}
             }
         }
     }

@@ -21,21 +21,32 @@ const HAND_ON: &str = "UPDATE issues SET assignee_agent_id = ?3, assignee_user_i
         status = CASE WHEN status = 'in_progress' THEN 'todo' ELSE status END
      WHERE company_id = ?1 AND assignee_user_id = ?2 AND status NOT IN ('done', 'cancelled')";
 
+/// An archived or suspended member's open invites stop working with them.
+const REVOKE_INVITES: &str = "UPDATE invites SET revoked_at = ?3, updated_at = ?3
+     WHERE company_id = ?1 AND invited_by_user_id = ?2 AND accepted_at IS NULL AND revoked_at IS NULL";
+
 pub fn change_membership(c: &Connection, ch: &MembershipChange) -> rusqlite::Result<ChangeOutcome> {
     let company = id(ch.company_id);
-    let current: Option<(String, String)> = c
+    let current: Option<(MemberRole, MembershipStatus)> = c
         .query_row(
             "SELECT role, status FROM company_memberships WHERE company_id = ?1 AND user_id = ?2",
             params![company, ch.user_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| {
+                Ok((
+                    get_enum(r, "role", MemberRole::parse_lenient)?,
+                    get_enum(r, "status", MembershipStatus::parse)?,
+                ))
+            },
         )
         .optional()?;
-    let Some((role, status)) = current else {
+    let Some(before) = current else {
         return Ok(ChangeOutcome::Missing);
     };
-    let was_owner = role == MemberRole::Owner.as_str() && status == "active";
-    let stays_owner = ch.role == MemberRole::Owner && ch.status == MembershipStatus::Active;
-    if was_owner && !stays_owner {
+    let after = match ch.apply_to(before.0, before.1) {
+        Ok(after) => after,
+        Err(StillArchived) => return Ok(ChangeOutcome::Archived),
+    };
+    if gives_up_ownership(before, after) {
         let others: i64 = c.query_row(
             "SELECT COUNT(*) FROM company_memberships
              WHERE company_id = ?1 AND user_id <> ?2 AND role = 'owner' AND status = 'active'",
@@ -50,16 +61,13 @@ pub fn change_membership(c: &Connection, ch: &MembershipChange) -> rusqlite::Res
     c.execute(
         "UPDATE company_memberships SET role = ?3, status = ?4, updated_at = ?5
          WHERE company_id = ?1 AND user_id = ?2",
-        params![
-            company,
-            ch.user_id,
-            ch.role.as_str(),
-            ch.status.as_str(),
-            at
-        ],
+        params![company, ch.user_id, after.0.as_str(), after.1.as_str(), at],
     )?;
+    if after.1 != MembershipStatus::Active {
+        c.execute(REVOKE_INVITES, params![company, ch.user_id, at])?;
+    }
     let mut reassigned = 0;
-    if ch.status == MembershipStatus::Archived && status != "archived" {
+    if after.1 == MembershipStatus::Archived && before.1 != MembershipStatus::Archived {
         let agent = ch.reassign_agent.map(id);
         reassigned = c.execute(
             HAND_ON,
