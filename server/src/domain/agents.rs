@@ -496,19 +496,14 @@ impl Domain {
             return Err(unauthorized());
         }
         let hash = keys::hash_token(token);
-        let key = self
+        let (key, agent) = self
             .store
-            .find_agent_key_by_hash(hash.clone())
+            .agent_key_with_agent(hash.clone())
             .await?
             .ok_or_else(unauthorized)?;
         if key.revoked_at.is_some() || !keys::hashes_match(&key.key_hash, &hash) {
             return Err(unauthorized());
         }
-        let agent = self
-            .store
-            .get_agent(key.agent_id)
-            .await?
-            .ok_or_else(unauthorized)?;
         if !agent.status.can_authenticate() {
             return Err(DomainError::Unauthorized(format!(
                 "Agent is {} and cannot authenticate",

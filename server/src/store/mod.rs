@@ -75,8 +75,11 @@ pub trait Store: AccessStore + Send + Sync + 'static {
         activity: Vec<ActivityEntry>,
     ) -> StoreResult<()>;
     async fn list_agent_keys(&self, agent_id: Uuid) -> StoreResult<Vec<AgentKeyRecord>>;
-    async fn find_agent_key_by_hash(&self, key_hash: String)
-    -> StoreResult<Option<AgentKeyRecord>>;
+    /// The key with this hash and its agent, in one read (every agent request asks).
+    async fn agent_key_with_agent(
+        &self,
+        key_hash: String,
+    ) -> StoreResult<Option<(AgentKeyRecord, Agent)>>;
     /// Marks the key revoked; false when it was not found or already revoked.
     async fn revoke_agent_key(
         &self,

@@ -186,11 +186,18 @@ impl Store for PgStore {
         Ok(agents::list_keys(conn(&mut self.conn().await?), agent_id).await?)
     }
 
-    async fn find_agent_key_by_hash(
+    async fn agent_key_with_agent(
         &self,
         key_hash: String,
-    ) -> StoreResult<Option<AgentKeyRecord>> {
-        Ok(agents::find_key_by_hash(conn(&mut self.conn().await?), &key_hash).await?)
+    ) -> StoreResult<Option<(AgentKeyRecord, Agent)>> {
+        let mut pooled = self.conn().await?;
+        let c = conn(&mut pooled);
+        let Some(key) = agents::find_key_by_hash(&mut *c, &key_hash).await? else {
+            return Ok(None);
+        };
+        Ok(agents::get_agent(c, key.agent_id)
+            .await?
+            .map(|agent| (key, agent)))
     }
 
     async fn revoke_agent_key(

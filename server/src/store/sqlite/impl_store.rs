@@ -166,12 +166,17 @@ impl Store for SqliteStore {
         self.read(move |c| agents::list_keys(c, agent_id)).await
     }
 
-    async fn find_agent_key_by_hash(
+    async fn agent_key_with_agent(
         &self,
         key_hash: String,
-    ) -> StoreResult<Option<AgentKeyRecord>> {
-        self.read(move |c| agents::find_key_by_hash(c, &key_hash))
-            .await
+    ) -> StoreResult<Option<(AgentKeyRecord, Agent)>> {
+        self.read(move |c| {
+            let Some(key) = agents::find_key_by_hash(c, &key_hash)? else {
+                return Ok(None);
+            };
+            Ok(agents::get_agent(c, key.agent_id)?.map(|agent| (key, agent)))
+        })
+        .await
     }
 
     async fn revoke_agent_key(
