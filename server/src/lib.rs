@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod net;
+pub mod secrets;
 pub mod server;
 pub mod store;
 
