@@ -21,6 +21,7 @@ use crate::auth::{LOCAL_BOARD_USER_ID, session};
 use crate::config::{Config, DatabaseConfig};
 use crate::domain::Domain;
 use crate::net::listen::{self, ListenError};
+use crate::secrets::keys::SecretKeys;
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, UserRecord};
@@ -109,6 +110,7 @@ impl Server {
                 trusted_proxies: config.trusted_proxies.clone(),
             }),
         };
+        check_secrets_key(&store, state.domain.secret_keys()).await?;
         let notices = if config.deployment_mode == crate::config::DeploymentMode::Authenticated {
             let base = public_base(&config, &listening.display_host, addr.port());
             start_notices(&state.domain, &secret, &base).await?
@@ -250,7 +252,29 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
 /// The rules, over `store`, with this instance's run-token keys.
 pub fn domain_for(config: &Config, store: Arc<dyn Store>, secret: &InstanceSecret) -> Domain {
     let tokens = RunTokens::new(secret, &config.paths.instance_id, config.run_token_ttl);
-    Domain::new(store, config.company_deletion_enabled, tokens)
+    let keys = SecretKeys::new(
+        std::env::var(crate::secrets::master_key::ENV_VAR).ok(),
+        config.secrets_key_file.clone(),
+    );
+    Domain::new(store, config.company_deletion_enabled, tokens, keys)
+}
+
+/// Secrets stored and no master key to open them: refuse to start, saying where we looked.
+async fn check_secrets_key(store: &Arc<dyn Store>, keys: &SecretKeys) -> Result<(), StartError> {
+    let versions = store.count_secret_versions().await?;
+    if versions == 0 {
+        return Ok(());
+    }
+    match keys.existing() {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(StartError::Config(format!(
+            "{versions} secret versions are stored, but there is no secrets master key to open them: \
+             {} does not exist and {} is not set. Restore the key file (or set the variable) and start again.",
+            keys.file().display(),
+            crate::secrets::master_key::ENV_VAR
+        ))),
+        Err(e) => Err(StartError::Config(e.to_string())),
+    }
 }
 
 /// The instance's signing secret (the environment's, or `secrets/auth.key`, made once).

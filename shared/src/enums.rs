@@ -136,6 +136,8 @@ wire_enum!(MembershipStatus {
     Archived = "archived"
 });
 
+wire_enum!(SecretStatus { Active = "active", Disabled = "disabled", Archived = "archived" });
+
 wire_enum!(InviteType { CompanyJoin = "company_join", BootstrapCeo = "bootstrap_ceo" });
 
 wire_enum!(JoinTypes { Human = "human", Agent = "agent", Both = "both" });

@@ -317,6 +317,30 @@ impl TestServer {
         }
     }
 
+    /// The first column of a query's rows, as text (the query casts what is not text).
+    #[allow(dead_code)]
+    pub async fn sql_texts(&self, query: &str) -> Vec<String> {
+        match &self.db {
+            Some(db) => {
+                let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+                let text: &'static str = Box::leak(query.to_string().into_boxed_str());
+                sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(text))
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect(text)
+            }
+            None => {
+                let path = self.home.join("instances/default/db/paperclip.db");
+                let conn = rusqlite::Connection::open(path).expect("open the SQLite file");
+                let mut stmt = conn.prepare(query).expect(query);
+                stmt.query_map([], |r| r.get::<_, String>(0))
+                    .expect(query)
+                    .map(|r| r.expect("a text column"))
+                    .collect()
+            }
+        }
+    }
+
     /// Stops the server and waits until it has closed its database and lock.
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {

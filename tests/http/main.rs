@@ -30,4 +30,5 @@ mod routes_sweep;
 mod routes_table;
 mod run_tokens;
 mod schema;
+mod secrets;
 mod skill_agent;

@@ -32,4 +32,5 @@ mod routes_sweep;
 mod routes_table;
 mod run_tokens;
 mod schema;
+mod secrets;
 mod skill_agent;

@@ -124,7 +124,7 @@ async fn a_member_and_an_agent_of_one_company_find_nothing_of_another() {
 
     // Routes naming something a company owns (invites, claims, keys and CLI challenges belong
     // to people or the instance, and answer 404 to every stranger anyway).
-    let owned = ["c", "a", "g", "p", "i", "k", "cm", "mem"];
+    let owned = ["c", "a", "g", "p", "i", "k", "cm", "mem", "sec"];
     let mut checked = 0;
     for route in ROUTES {
         if !placeholders(route.path).iter().any(|p| owned.contains(p)) {

@@ -85,7 +85,7 @@ async fn every_id_route_answers_404_for_unknown_and_malformed_ids() {
             for wrong in [uuid::Uuid::new_v4().to_string(), "not-an-id".to_string()] {
                 let mut ids = f.ids.clone();
                 let name = [
-                    "c", "a", "g", "p", "i", "k", "cm", "inv", "claim", "bk", "mem", "ch",
+                    "c", "a", "g", "p", "i", "k", "cm", "inv", "claim", "bk", "mem", "ch", "sec",
                 ]
                 .into_iter()
                 .find(|n| *n == hole)
@@ -152,7 +152,7 @@ async fn board_only_actions_are_403_for_an_agent() {
         .iter()
         .filter(|r| r.access == Access::Board)
         .collect();
-    assert_eq!(board_routes.len(), 14);
+    assert_eq!(board_routes.len(), 19);
     for route in board_routes {
         let path = fill(route.path, &f.ids);
         let body = body_of(route.body, &f.ids);

@@ -95,6 +95,11 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/cli-auth/me", Company),
     r("POST", "/cli-auth/revoke-current", Company),
     b("POST", "/board-claim/{claim}/claim", Company, r#"{"code":"abc"}"#, (r#"{"code":42}"#, "code"), Some("code")),
+    r("GET", "/companies/{c}/secrets", Board),
+    b("POST", "/companies/{c}/secrets", Board, r#"{"name":"Sweep","value":"v"}"#, (r#"{"name":42}"#, "name"), Some("name")),
+    b("PATCH", "/secrets/{sec}", Board, r#"{"description":"d"}"#, (r#"{"name":42}"#, "name"), None),
+    r("DELETE", "/secrets/{sec}", Board),
+    b("POST", "/secrets/{sec}/rotate", Board, r#"{"value":"v2"}"#, (r#"{"value":42}"#, "value"), None),
     r("GET", "/companies", Company),
     b("POST", "/companies", Board, r#"{"name":"Sweep"}"#, (r#"{"name":42}"#, "name"), Some("name")),
     r("GET", "/companies/{c}", Company),
@@ -186,6 +191,13 @@ impl Fixture {
             )
             .await;
         assert_eq!(st, StatusCode::CREATED, "{cm}");
+        let (st, sec) = s
+            .post(
+                &format!("/companies/{c}/secrets"),
+                json!({"name": format!("{name} key"), "value": "sk-sweep"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{sec}");
         let mem_company = c.clone();
         HashMap::from([
             ("c", c),
@@ -202,6 +214,7 @@ impl Fixture {
             ("claim", "0".repeat(48)),
             ("bk", uuid::Uuid::new_v4().to_string()),
             ("mem", format!("{mem_company}:{}", uuid::Uuid::new_v4())),
+            ("sec", id_of(&sec)),
             ("ch", uuid::Uuid::new_v4().to_string()),
         ])
     }

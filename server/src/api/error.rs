@@ -77,6 +77,9 @@ impl From<DomainError> for ApiError {
                 message,
                 details,
             },
+            DomainError::Unavailable(m) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
+            }
             DomainError::Store(e) => e.into(),
         }
     }

@@ -12,6 +12,7 @@ mod extract;
 mod health;
 mod issues;
 mod members;
+mod secrets;
 pub mod state;
 
 use axum::Router;
@@ -64,6 +65,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cli_auth::cancel_challenge))
         .routes(routes!(cli_auth::me))
         .routes(routes!(cli_auth::revoke_current))
+        .routes(routes!(secrets::list, secrets::create))
+        .routes(routes!(secrets::update, secrets::delete))
+        .routes(routes!(secrets::rotate))
         .routes(routes!(companies::list, companies::create))
         .routes(routes!(
             companies::get,

@@ -25,6 +25,8 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     pub disable_sign_up: Option<bool>,
     pub trusted_proxies: Vec<String>,
+    /// `secrets.localEncrypted.keyFilePath`.
+    pub secrets_key_file: Option<PathBuf>,
 }
 
 /// Keys we read, per section.
@@ -235,6 +237,13 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
         }
     }
     s.trusted_proxies = string_list(path, server, "server.trustedProxies", "trustedProxies")?;
+    if let Some(local) = section("secrets").get("localEncrypted") {
+        let Value::Object(local) = local else {
+            return Err(err(path, "secrets.localEncrypted", "must be an object"));
+        };
+        s.secrets_key_file =
+            string(path, local, "secrets.localEncrypted", "keyFilePath")?.map(|p| expand_tilde(&p));
+    }
     if let Some(mode) = &s.database_mode
         && !["sqlite", "postgres", "embedded-postgres"].contains(&mode.as_str())
     {

@@ -138,6 +138,10 @@ pub struct Config {
     pub tailnet_bind_host: Option<IpAddr>,
     /// How long a run token lives (`PAPERCLIP_AGENT_JWT_TTL_SECONDS`, default an hour).
     pub run_token_ttl: Duration,
+    /// The secrets master key file (`PAPERCLIP_SECRETS_MASTER_KEY_FILE`,
+    /// `secrets.localEncrypted.keyFilePath`, else `instances/<id>/secrets/master.key`);
+    /// `PAPERCLIP_SECRETS_MASTER_KEY` in the environment wins over it.
+    pub secrets_key_file: PathBuf,
 }
 
 impl Config {
@@ -352,7 +356,12 @@ impl Config {
                     })?,
             ),
         };
+        let secrets_key_file = env("PAPERCLIP_SECRETS_MASTER_KEY_FILE")
+            .map(|p| PathBuf::from(p.trim()))
+            .or(settings.secrets_key_file.clone())
+            .unwrap_or_else(|| crate::secrets::master_key::default_key_file(&paths.instance_dir));
         let config = Config {
+            secrets_key_file,
             run_token_ttl,
             tailscale_socket,
             tailnet_bind_host,

@@ -31,6 +31,9 @@ pub enum DomainError {
         message: String,
         details: Option<Value>,
     },
+    /// 503: something the operation needs is missing on this server (the secrets master key).
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -12,6 +12,7 @@ pub mod invites;
 mod issues;
 pub mod members;
 pub mod people;
+pub mod secrets;
 mod validate;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use issues::checkout::ForceReleased;
 pub use issues::comments::CommentListQuery;
 
 use crate::auth::jwt::RunTokens;
+use crate::secrets::keys::SecretKeys;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -29,6 +31,7 @@ pub struct Domain {
     store: Arc<dyn Store>,
     company_deletion_enabled: bool,
     run_tokens: Arc<RunTokens>,
+    secret_keys: Arc<SecretKeys>,
 }
 
 impl Domain {
@@ -36,12 +39,18 @@ impl Domain {
         store: Arc<dyn Store>,
         company_deletion_enabled: bool,
         run_tokens: RunTokens,
+        secret_keys: SecretKeys,
     ) -> Self {
         Domain {
             store,
             company_deletion_enabled,
             run_tokens: Arc::new(run_tokens),
+            secret_keys: Arc::new(secret_keys),
         }
+    }
+
+    pub fn secret_keys(&self) -> &SecretKeys {
+        &self.secret_keys
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

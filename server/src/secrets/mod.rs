@@ -4,4 +4,5 @@
 //! environment). The tables, routes and run-time resolution build on these.
 
 pub mod crypto;
+pub mod keys;
 pub mod master_key;

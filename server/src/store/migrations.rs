@@ -14,6 +14,7 @@ pub fn sqlite() -> Migrations<'static> {
         M::up(include_str!(
             "../../../migrations/sqlite/0003_cli_auth_company.sql"
         )),
+        M::up(include_str!("../../../migrations/sqlite/0004_secrets.sql")),
     ])
 }
 

@@ -7,6 +7,7 @@ mod error;
 pub mod migrations;
 pub mod postgres;
 mod records;
+mod secrets;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -16,9 +17,10 @@ use uuid::Uuid;
 pub use access::*;
 pub use error::{StoreError, StoreResult};
 pub use records::*;
+pub use secrets::*;
 
 #[async_trait]
-pub trait Store: AccessStore + Send + Sync + 'static {
+pub trait Store: AccessStore + SecretStore + Send + Sync + 'static {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;
     /// Flush and close cleanly (checkpoint the WAL on SQLite).

@@ -322,6 +322,46 @@ pub const TABLES: &[Table] = &[
             ("requested_company_id", Uuid),
         ],
     },
+    // Secrets travel as ciphertext: the target's server needs the same master key.
+    Table {
+        name: "company_secrets",
+        self_ref: None,
+        key: &["id"],
+        columns: &[
+            ("id", Uuid),
+            ("company_id", Uuid),
+            ("key", Text),
+            ("name", Text),
+            ("provider", Text),
+            ("status", Text),
+            ("managed_mode", Text),
+            ("external_ref", Text),
+            ("provider_metadata", Json),
+            ("latest_version", Int),
+            ("description", Text),
+            ("last_resolved_at", Time),
+            ("last_rotated_at", Time),
+            ("created_by_agent_id", Uuid),
+            ("created_by_user_id", Text),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "company_secret_versions",
+        self_ref: None,
+        key: &["id"],
+        columns: &[
+            ("id", Uuid),
+            ("secret_id", Uuid),
+            ("version", Int),
+            ("ciphertext", Text),
+            ("status", Text),
+            ("created_by_agent_id", Uuid),
+            ("created_by_user_id", Text),
+            ("created_at", Time),
+        ],
+    },
 ];
 
 impl Table {

@@ -11,12 +11,14 @@ mod comments;
 mod companies;
 mod connect;
 mod impl_access;
+mod impl_secrets;
 mod impl_store;
 mod invites;
 mod issues;
 pub mod leader;
 mod members;
 mod rows;
+mod secrets;
 
 use std::collections::HashMap;
 use std::sync::Arc;

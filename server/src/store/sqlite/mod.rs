@@ -10,10 +10,12 @@ pub(crate) mod codec;
 mod comments;
 mod companies;
 mod impl_access;
+mod impl_secrets;
 mod impl_store;
 mod invites;
 mod issues;
 mod members;
+mod secrets;
 mod threads;
 
 use std::path::{Path, PathBuf};
