@@ -266,7 +266,30 @@ async fn check_secrets_key(store: &Arc<dyn Store>, keys: &SecretKeys) -> Result<
         return Ok(());
     }
     match keys.existing() {
-        Ok(Some(_)) => Ok(()),
+        Ok(Some(key)) => {
+            // The key must open what is stored: a wrong one is named now, not at the first run.
+            let Some((company, version)) = store.sample_secret_version().await? else {
+                return Ok(());
+            };
+            let opened = base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                &version.ciphertext,
+            )
+            .ok()
+            .map(|bytes| {
+                crate::secrets::crypto::open(&key, company, version.secret_id, &bytes).is_ok()
+            });
+            if opened == Some(true) {
+                Ok(())
+            } else {
+                Err(StartError::Config(format!(
+                    "cannot decrypt secrets with this master key ({}): it is not the key the stored \
+                     secrets were sealed with. Restore the right key file (or {}) and start again.",
+                    keys.describe(),
+                    crate::secrets::master_key::ENV_VAR
+                )))
+            }
+        }
         Ok(None) => Err(StartError::Config(format!(
             "{versions} secret versions are stored, but there is no secrets master key to open them: \
              {} does not exist and {} is not set. Restore the key file (or set the variable) and start again.",

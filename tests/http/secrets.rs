@@ -244,3 +244,31 @@ async fn a_server_holding_secrets_will_not_start_without_their_key() {
     assert!(err.contains(&file.display().to_string()), "{err}");
     assert!(err.contains("PAPERCLIP_SECRETS_MASTER_KEY"), "{err}");
 }
+
+#[tokio::test]
+async fn a_wrong_master_key_is_named_at_start() {
+    let s = test_server!();
+    let c = s.company("Keyed").await;
+    let (st, _) = s
+        .post(
+            &format!("/companies/{c}/secrets"),
+            json!({"name": "K", "value": VALUE}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let file = key_file(&s);
+    let err = s
+        .restart_after(async |_, _| {
+            // Another valid key, in place of the right one.
+            let other = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+            std::fs::write(&file, other).unwrap();
+        })
+        .await
+        .err()
+        .expect("a start with the wrong master key");
+    assert!(
+        err.contains("cannot decrypt secrets with this master key"),
+        "{err}"
+    );
+    assert!(err.contains(&file.display().to_string()), "{err}");
+}

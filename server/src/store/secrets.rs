@@ -85,6 +85,8 @@ pub trait SecretStore: Send + Sync + 'static {
         secret_id: Uuid,
         version: Option<i32>,
     ) -> StoreResult<Option<SecretVersionRecord>>;
+    /// One stored version and its company, to check at start that the master key opens it.
+    async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>>;
     /// How many secret versions the instance holds (a start without a master key must refuse
     /// when there are any).
     async fn count_secret_versions(&self) -> StoreResult<i64>;

@@ -92,6 +92,10 @@ impl SecretStore for PgStore {
         Ok(secrets::version(&mut *self.conn().await?, secret_id, version).await?)
     }
 
+    async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>> {
+        Ok(secrets::sample(&mut *self.conn().await?).await?)
+    }
+
     async fn count_secret_versions(&self) -> StoreResult<i64> {
         Ok(secrets::count_versions(&mut *self.conn().await?).await?)
     }

@@ -185,3 +185,13 @@ pub async fn count_versions(c: &mut PgConnection) -> R<i64> {
         .fetch_one(c)
         .await
 }
+
+pub async fn sample(c: &mut PgConnection) -> R<Option<(Uuid, SecretVersionRecord)>> {
+    sqlx::query(
+        "SELECT s.company_id AS owner, v.* FROM company_secret_versions v
+         JOIN company_secrets s ON s.id = v.secret_id ORDER BY v.created_at LIMIT 1",
+    )
+    .try_map(|r: PgRow| Ok((r.try_get("owner")?, version_from(&r)?)))
+    .fetch_optional(c)
+    .await
+}

@@ -94,6 +94,10 @@ impl SecretStore for SqliteStore {
             .await
     }
 
+    async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>> {
+        self.read(secrets::sample).await
+    }
+
     async fn count_secret_versions(&self) -> StoreResult<i64> {
         self.read(secrets::count_versions).await
     }

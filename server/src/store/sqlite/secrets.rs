@@ -175,3 +175,13 @@ pub fn count_versions(c: &Connection) -> rusqlite::Result<i64> {
         r.get(0)
     })
 }
+
+pub fn sample(c: &Connection) -> rusqlite::Result<Option<(Uuid, SecretVersionRecord)>> {
+    c.query_row(
+        "SELECT s.company_id AS owner, v.* FROM company_secret_versions v
+         JOIN company_secrets s ON s.id = v.secret_id ORDER BY v.created_at LIMIT 1",
+        [],
+        |r| Ok((get_uuid(r, "owner")?, version_from_row(r)?)),
+    )
+    .optional()
+}
