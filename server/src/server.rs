@@ -256,7 +256,13 @@ pub fn domain_for(config: &Config, store: Arc<dyn Store>, secret: &InstanceSecre
         std::env::var(crate::secrets::master_key::ENV_VAR).ok(),
         config.secrets_key_file.clone(),
     );
-    Domain::new(store, config.company_deletion_enabled, tokens, keys)
+    Domain::new(
+        store,
+        config.company_deletion_enabled,
+        tokens,
+        keys,
+        config.secrets_strict_mode,
+    )
 }
 
 /// Secrets stored and no master key to open them: refuse to start, saying where we looked.

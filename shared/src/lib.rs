@@ -2,6 +2,7 @@
 //! contract (camelCase), the enums with Paperclip's values, and input limits. No IO here.
 
 pub mod enums;
+pub mod env;
 pub mod limits;
 pub mod patch;
 pub mod types;

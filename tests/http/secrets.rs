@@ -272,3 +272,122 @@ async fn a_wrong_master_key_is_named_at_start() {
     );
     assert!(err.contains(&file.display().to_string()), "{err}");
 }
+
+#[tokio::test]
+async fn agent_env_hides_credentials_and_references_must_be_this_companys() {
+    let s = test_server!();
+    let c = s.company("Env Co").await;
+    let other = s.company("Other Co").await;
+    let (_, mine) = s
+        .post(
+            &format!("/companies/{c}/secrets"),
+            json!({"name": "Gh", "value": VALUE}),
+        )
+        .await;
+    let (_, theirs) = s
+        .post(
+            &format!("/companies/{other}/secrets"),
+            json!({"name": "Gh", "value": VALUE}),
+        )
+        .await;
+    let env = json!({
+        "OPENAI_API_KEY": "sk-inline-1",
+        "DB_PASSWORD": {"type": "plain", "value": "hunter2-inline"},
+        "GITHUB_TOKEN": {"type": "secret_ref", "secretId": mine["id"], "version": "latest"},
+        "LOG_LEVEL": "debug"
+    });
+    let (st, agent) = s
+        .post(
+            &format!("/companies/{c}/agents"),
+            json!({"name": "Ada", "adapterConfig": {"env": env}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{agent}");
+    let id = agent["id"].as_str().unwrap().to_string();
+    // Every read: the answer to create, the agent, the list, the org chart.
+    let (_, one) = s.get(&format!("/agents/{id}")).await;
+    let (_, list) = s.get(&format!("/companies/{c}/agents")).await;
+    let (_, org) = s.get(&format!("/companies/{c}/org")).await;
+    for read in [&agent, &one, &list, &org] {
+        let text = read.to_string();
+        assert!(
+            !text.contains("sk-inline-1") && !text.contains("hunter2-inline"),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        one["adapterConfig"]["env"]["OPENAI_API_KEY"],
+        "***REDACTED***"
+    );
+    assert_eq!(
+        one["adapterConfig"]["env"]["DB_PASSWORD"]["value"],
+        "***REDACTED***"
+    );
+    assert_eq!(
+        one["adapterConfig"]["env"]["GITHUB_TOKEN"]["secretId"],
+        mine["id"]
+    );
+    assert_eq!(one["adapterConfig"]["env"]["LOG_LEVEL"], "debug");
+
+    // Writing the redacted read back is refused; bad names and shapes too; another company's
+    // secret is not found.
+    let cases = [
+        (
+            json!({"env": one["adapterConfig"]["env"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"env": {"1BAD": "x"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"env": {"X": {"type": "magic"}}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"env": {"T": {"type": "secret_ref", "secretId": theirs["id"]}}}),
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (config, expected) in cases {
+        let (st, e) = s
+            .patch(&format!("/agents/{id}"), json!({"adapterConfig": config}))
+            .await;
+        assert_error(st, &e, expected);
+    }
+}
+
+#[tokio::test]
+async fn strict_mode_wants_references_for_credentials() {
+    let Some(s) = TestServer::start_env(&[("PAPERCLIP_SECRETS_STRICT_MODE", "true")]).await else {
+        return;
+    };
+    let c = s.company("Strict Co").await;
+    let (st, e) = s
+        .post(
+            &format!("/companies/{c}/agents"),
+            json!({"name": "Ada", "adapterConfig": {"env": {"OPENAI_API_KEY": "sk-inline"}}}),
+        )
+        .await;
+    assert_error(st, &e, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["code"], "strict_secret_mode");
+    assert!(
+        e["error"].as_str().unwrap().contains("OPENAI_API_KEY"),
+        "{e}"
+    );
+    let (_, secret) = s
+        .post(
+            &format!("/companies/{c}/secrets"),
+            json!({"name": "OpenAI", "value": VALUE}),
+        )
+        .await;
+    let (st, a) = s
+        .post(
+            &format!("/companies/{c}/agents"),
+            json!({"name": "Ada", "adapterConfig": {"env": {
+                "OPENAI_API_KEY": {"type": "secret_ref", "secretId": secret["id"]},
+                "LOG_LEVEL": "info"}}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
+}

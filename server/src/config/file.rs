@@ -27,6 +27,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<String>,
     /// `secrets.localEncrypted.keyFilePath`.
     pub secrets_key_file: Option<PathBuf>,
+    /// `secrets.strictMode`.
+    pub secrets_strict_mode: Option<bool>,
 }
 
 /// Keys we read, per section.
@@ -237,6 +239,17 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
         }
     }
     s.trusted_proxies = string_list(path, server, "server.trustedProxies", "trustedProxies")?;
+    match section("secrets").get("strictMode") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => s.secrets_strict_mode = Some(*b),
+        Some(other) => {
+            return Err(err(
+                path,
+                "secrets.strictMode",
+                format!("must be true or false, found {other}"),
+            ));
+        }
+    }
     if let Some(local) = section("secrets").get("localEncrypted") {
         let Value::Object(local) = local else {
             return Err(err(path, "secrets.localEncrypted", "must be an object"));

@@ -142,6 +142,9 @@ pub struct Config {
     /// `secrets.localEncrypted.keyFilePath`, else `instances/<id>/secrets/master.key`);
     /// `PAPERCLIP_SECRETS_MASTER_KEY` in the environment wins over it.
     pub secrets_key_file: PathBuf,
+    /// `secrets.strictMode` / `PAPERCLIP_SECRETS_STRICT_MODE`: a plain value under a
+    /// sensitive env key (`*_API_KEY`, `*_TOKEN`, …) is refused; a secret reference is needed.
+    pub secrets_strict_mode: bool,
 }
 
 impl Config {
@@ -360,7 +363,12 @@ impl Config {
             .map(|p| PathBuf::from(p.trim()))
             .or(settings.secrets_key_file.clone())
             .unwrap_or_else(|| crate::secrets::master_key::default_key_file(&paths.instance_dir));
+        let secrets_strict_mode = flag(
+            "PAPERCLIP_SECRETS_STRICT_MODE",
+            settings.secrets_strict_mode.unwrap_or(false),
+        )?;
         let config = Config {
+            secrets_strict_mode,
             secrets_key_file,
             run_token_ttl,
             tailscale_socket,

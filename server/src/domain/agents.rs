@@ -255,6 +255,7 @@ impl Domain {
             created_at: now,
             updated_at: now,
         };
+        self.check_env(company_id, &agent.adapter_config).await?;
         let act = scope.activity(
             "agent.created",
             "agent",
@@ -305,6 +306,7 @@ impl Domain {
             a.adapter_type = check_adapter_type(t)?;
         }
         if let Some(c) = json_object("adapterConfig", input.adapter_config)? {
+            self.check_env(a.company_id, &c).await?;
             a.adapter_config = c;
         }
         if let Some(c) = json_object("runtimeConfig", input.runtime_config)? {

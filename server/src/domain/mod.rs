@@ -7,6 +7,7 @@ pub mod board_keys;
 pub mod claim;
 pub mod cli_auth;
 mod companies;
+mod env;
 mod error;
 pub mod invites;
 mod issues;
@@ -32,6 +33,8 @@ pub struct Domain {
     company_deletion_enabled: bool,
     run_tokens: Arc<RunTokens>,
     secret_keys: Arc<SecretKeys>,
+    /// `secrets.strictMode`: sensitive env keys must reference secrets.
+    strict_secrets: bool,
 }
 
 impl Domain {
@@ -40,12 +43,14 @@ impl Domain {
         company_deletion_enabled: bool,
         run_tokens: RunTokens,
         secret_keys: SecretKeys,
+        strict_secrets: bool,
     ) -> Self {
         Domain {
             store,
             company_deletion_enabled,
             run_tokens: Arc::new(run_tokens),
             secret_keys: Arc::new(secret_keys),
+            strict_secrets,
         }
     }
 

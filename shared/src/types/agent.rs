@@ -19,7 +19,9 @@ pub struct Agent {
     pub reports_to: Option<Uuid>,
     pub capabilities: Option<String>,
     pub adapter_type: String,
+    /// Sensitive plain values in `env` read as `***REDACTED***` (see `crate::env`).
     #[schema(value_type = Object)]
+    #[serde(serialize_with = "crate::env::serialize_redacted")]
     pub adapter_config: serde_json::Value,
     #[schema(value_type = Object)]
     pub runtime_config: serde_json::Value,
