@@ -222,9 +222,8 @@ async fn only_the_board_of_the_company_touches_secrets() {
     assert_error(st, &e, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn a_server_holding_secrets_will_not_start_without_their_key() {
-    let s = test_server!();
+/// Stores one secret; answers the key file that now exists.
+async fn store_one_secret(s: &TestServer) -> std::path::PathBuf {
     let c = s.company("Keyed").await;
     let (st, _) = s
         .post(
@@ -233,7 +232,13 @@ async fn a_server_holding_secrets_will_not_start_without_their_key() {
         )
         .await;
     assert_eq!(st, StatusCode::CREATED);
-    let file = key_file(&s);
+    key_file(s)
+}
+
+#[tokio::test]
+async fn a_server_holding_secrets_will_not_start_without_their_key() {
+    let s = test_server!();
+    let file = store_one_secret(&s).await;
     let moved = file.with_extension("key.moved");
     let err = s
         .restart_after(async |_, _| std::fs::rename(&file, &moved).unwrap())
@@ -248,15 +253,7 @@ async fn a_server_holding_secrets_will_not_start_without_their_key() {
 #[tokio::test]
 async fn a_wrong_master_key_is_named_at_start() {
     let s = test_server!();
-    let c = s.company("Keyed").await;
-    let (st, _) = s
-        .post(
-            &format!("/companies/{c}/secrets"),
-            json!({"name": "K", "value": VALUE}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED);
-    let file = key_file(&s);
+    let file = store_one_secret(&s).await;
     let err = s
         .restart_after(async |_, _| {
             // Another valid key, in place of the right one.
