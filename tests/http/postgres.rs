@@ -33,4 +33,5 @@ mod routes_table;
 mod run_tokens;
 mod schema;
 mod secrets;
+mod secrets_resolve;
 mod skill_agent;

@@ -7,6 +7,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Domain, DomainError, DomainResult};
+use crate::secrets::crypto;
+use base64::Engine;
+use paperclip_shared::SecretStatus;
+use zeroize::Zeroizing;
+
+/// An environment ready for a process: names and plain values (wiped when dropped).
+pub type ResolvedEnv = Vec<(String, Zeroizing<String>)>;
 
 fn env_rule(code: &'static str, message: String) -> DomainError {
     DomainError::rule(code, message)
@@ -49,6 +56,96 @@ fn reference(binding: &Value) -> Result<Option<Uuid>, ()> {
 }
 
 impl Domain {
+    /// The plain environment `env` stands for in `company_id`, every reference opened, in one
+    /// read of the store. A reference that cannot be honoured fails the whole resolution,
+    /// naming the variable, so no process starts with half its credentials.
+    pub async fn resolve_env(&self, company_id: Uuid, env: &Value) -> DomainResult<ResolvedEnv> {
+        let Some(env) = env.as_object() else {
+            return Ok(Vec::new());
+        };
+        let mut wanted: Vec<(String, Uuid, Option<i64>)> = Vec::new();
+        let mut out: ResolvedEnv = Vec::with_capacity(env.len());
+        for (key, binding) in env {
+            match reference(binding) {
+                Ok(Some(id)) => wanted.push((key.clone(), id, binding["version"].as_i64())),
+                Ok(None) => {
+                    let value = plain_value(binding).unwrap_or_default();
+                    out.push((key.clone(), Zeroizing::new(value.to_string())));
+                }
+                Err(()) => {
+                    return Err(env_rule(
+                        "invalid_env_binding",
+                        format!("Invalid environment binding for key: {key}"),
+                    ));
+                }
+            }
+        }
+        if !wanted.is_empty() {
+            let ids: Vec<Uuid> = wanted.iter().map(|(_, id, _)| *id).collect();
+            let found = self.store.secrets_with_versions(ids).await?;
+            let key = self.secret_keys.get().map_err(|e| {
+                DomainError::Unavailable(format!("The secrets master key is unavailable: {e}"))
+            })?;
+            for (name, id, pinned) in wanted {
+                let missing = || {
+                    env_rule(
+                        "secret_not_found",
+                        format!("{name} references secret {id}, which does not exist"),
+                    )
+                };
+                let (secret, versions) = found
+                    .iter()
+                    .find(|(s, _)| s.id == id && s.company_id == company_id)
+                    .ok_or_else(missing)?;
+                if secret.status != SecretStatus::Active {
+                    return Err(env_rule(
+                        "secret_inactive",
+                        format!(
+                            "{name} references secret {}, which is {}",
+                            secret.name, secret.status
+                        ),
+                    ));
+                }
+                let number = pinned.unwrap_or(secret.latest_version as i64);
+                let version = versions
+                    .iter()
+                    .find(|v| v.version as i64 == number)
+                    .ok_or_else(|| {
+                        env_rule(
+                            "version_missing",
+                            format!("{name} references version {number} of secret {}, which does not exist", secret.name),
+                        )
+                    })?;
+                let sealed = base64::engine::general_purpose::STANDARD
+                    .decode(&version.ciphertext)
+                    .map_err(|_| {
+                        DomainError::rule(
+                            "secret_unreadable",
+                            format!(
+                                "{name}: the stored value of secret {} is damaged",
+                                secret.name
+                            ),
+                        )
+                    })?;
+                let plain = crypto::open(&key, company_id, id, &sealed).map_err(|e| {
+                    DomainError::rule(
+                        "secret_unreadable",
+                        format!("{name}: secret {}: {e}", secret.name),
+                    )
+                })?;
+                let text = String::from_utf8(plain.to_vec()).map_err(|_| {
+                    DomainError::rule(
+                        "secret_unreadable",
+                        format!("{name}: secret {} is not text", secret.name),
+                    )
+                })?;
+                out.push((name, Zeroizing::new(text)));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     /// Checks `config.env` for an agent of `company_id` (nothing to check without one).
     pub(crate) async fn check_env(&self, company_id: Uuid, config: &Value) -> DomainResult<()> {
         let env = match config.get("env") {

@@ -85,6 +85,12 @@ pub trait SecretStore: Send + Sync + 'static {
         secret_id: Uuid,
         version: Option<i32>,
     ) -> StoreResult<Option<SecretVersionRecord>>;
+    /// These secrets with every stored version of each, in one read (a run start resolves
+    /// all its references at once).
+    async fn secrets_with_versions(
+        &self,
+        ids: Vec<Uuid>,
+    ) -> StoreResult<Vec<(SecretRecord, Vec<SecretVersionRecord>)>>;
     /// One stored version and its company, to check at start that the master key opens it.
     async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>>;
     /// How many secret versions the instance holds (a start without a master key must refuse

@@ -92,6 +92,13 @@ impl SecretStore for PgStore {
         Ok(secrets::version(&mut *self.conn().await?, secret_id, version).await?)
     }
 
+    async fn secrets_with_versions(
+        &self,
+        ids: Vec<Uuid>,
+    ) -> StoreResult<Vec<(SecretRecord, Vec<SecretVersionRecord>)>> {
+        Ok(secrets::with_versions(&mut *self.conn().await?, &ids).await?)
+    }
+
     async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>> {
         Ok(secrets::sample(&mut *self.conn().await?).await?)
     }

@@ -195,3 +195,34 @@ pub async fn sample(c: &mut PgConnection) -> R<Option<(Uuid, SecretVersionRecord
     .fetch_optional(c)
     .await
 }
+
+/// The secrets among `ids` with their versions (two statements on one connection).
+pub async fn with_versions(
+    c: &mut PgConnection,
+    ids: &[Uuid],
+) -> R<Vec<(SecretRecord, Vec<SecretVersionRecord>)>> {
+    let secrets: Vec<SecretRecord> =
+        sqlx::query("SELECT * FROM company_secrets WHERE id = ANY($1)")
+            .bind(ids)
+            .try_map(|r: PgRow| secret_from(&r))
+            .fetch_all(&mut *c)
+            .await?;
+    let versions: Vec<SecretVersionRecord> = sqlx::query(
+        "SELECT * FROM company_secret_versions WHERE secret_id = ANY($1) ORDER BY version",
+    )
+    .bind(ids)
+    .try_map(|r: PgRow| version_from(&r))
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(secrets
+        .into_iter()
+        .map(|s| {
+            let own = versions
+                .iter()
+                .filter(|v| v.secret_id == s.id)
+                .cloned()
+                .collect();
+            (s, own)
+        })
+        .collect())
+}

@@ -94,6 +94,13 @@ impl SecretStore for SqliteStore {
             .await
     }
 
+    async fn secrets_with_versions(
+        &self,
+        ids: Vec<Uuid>,
+    ) -> StoreResult<Vec<(SecretRecord, Vec<SecretVersionRecord>)>> {
+        self.read(move |c| secrets::with_versions(c, &ids)).await
+    }
+
     async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>> {
         self.read(secrets::sample).await
     }

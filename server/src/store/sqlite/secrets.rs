@@ -185,3 +185,35 @@ pub fn sample(c: &Connection) -> rusqlite::Result<Option<(Uuid, SecretVersionRec
     )
     .optional()
 }
+
+/// The secrets among `ids` with their versions (two statements on one connection).
+pub fn with_versions(
+    c: &Connection,
+    ids: &[Uuid],
+) -> rusqlite::Result<Vec<(SecretRecord, Vec<SecretVersionRecord>)>> {
+    let list = serde_json::Value::from(ids.iter().map(|i| id(*i)).collect::<Vec<_>>()).to_string();
+    let secrets: Vec<SecretRecord> = c
+        .prepare_cached(
+            "SELECT * FROM company_secrets WHERE id IN (SELECT value FROM json_each(?1))",
+        )?
+        .query_map(params![list], secret_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let versions: Vec<SecretVersionRecord> = c
+        .prepare_cached(
+            "SELECT * FROM company_secret_versions
+             WHERE secret_id IN (SELECT value FROM json_each(?1)) ORDER BY version",
+        )?
+        .query_map(params![list], version_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(secrets
+        .into_iter()
+        .map(|s| {
+            let own = versions
+                .iter()
+                .filter(|v| v.secret_id == s.id)
+                .cloned()
+                .collect();
+            (s, own)
+        })
+        .collect())
+}
