@@ -345,3 +345,48 @@ fn auth_bootstrap_ceo_prints_a_one_time_invite_url() {
         );
     }
 }
+
+#[test]
+fn backup_master_key_copies_the_key_privately_and_never_overwrites_by_surprise() {
+    use paperclip_server::secrets::master_key;
+    let home = tempfile::tempdir().unwrap();
+    let copy = home.path().join("backup.key");
+    let (ok, out) = output(
+        paperclip(home.path())
+            .args(["secrets", "backup-master-key"])
+            .arg(&copy),
+    );
+    assert!(!ok && out.contains("no secrets master key yet"), "{out}");
+
+    let key_file = master_key::default_key_file(&home.path().join("instances/default"));
+    let key = master_key::from_key_file(&key_file, true).unwrap();
+    let (ok, out) = output(
+        paperclip(home.path())
+            .args(["secrets", "backup-master-key"])
+            .arg(&copy),
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("Keep it somewhere safe"), "{out}");
+    assert_eq!(
+        master_key::from_key_file(&copy, false).unwrap().expose(),
+        key.expose()
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let (ok, out) = output(
+        paperclip(home.path())
+            .args(["secrets", "backup-master-key"])
+            .arg(&copy),
+    );
+    assert!(!ok && out.contains("--force"), "{out}");
+    let (ok, out) = output(
+        paperclip(home.path())
+            .args(["secrets", "backup-master-key", "--force"])
+            .arg(&copy),
+    );
+    assert!(ok, "{out}");
+}

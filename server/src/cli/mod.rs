@@ -8,6 +8,7 @@ mod hostname;
 mod login;
 mod onboard;
 mod run;
+mod secrets;
 
 use std::process::ExitCode;
 
@@ -67,6 +68,27 @@ pub enum Command {
     /// People and access in authenticated mode: the first admin, and this CLI's sign-in
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Company secrets: the master key that seals them
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// Copy the secrets master key to a file (mode 0600) to keep somewhere safe
+    #[command(
+        long_about = "Copy the secrets master key (PAPERCLIP_SECRETS_MASTER_KEY, else the key file) to \
+        FILE, created with mode 0600. Without this key, stored secrets cannot be opened and a server \
+        holding them will not start: keep the copy away from this machine (a password manager, an \
+        offline disk), never beside the database backups it unlocks."
+    )]
+    BackupMasterKey {
+        /// Where to write the copy
+        file: std::path::PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -212,6 +234,9 @@ pub fn main() -> ExitCode {
         }),
         Command::Auth(AuthCommand::Whoami { base_url, json }) => login::whoami(base_url, json),
         Command::Auth(AuthCommand::Logout { base_url }) => login::logout(base_url),
+        Command::Secrets(SecretsCommand::BackupMasterKey { file, force }) => {
+            secrets::backup_master_key(&file, force)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

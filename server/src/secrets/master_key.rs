@@ -106,8 +106,9 @@ fn check_private(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), MasterKe
     Ok(())
 }
 
-/// Base64 text and a newline, in a file created exclusively with mode 0600.
-fn write_new_key_file(path: &Path, key: &MasterKey) -> std::io::Result<()> {
+/// Base64 text and a newline, in a file created exclusively with mode 0600 (its folder 0700
+/// when made here).
+pub fn write_new_key_file(path: &Path, key: &MasterKey) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);

@@ -1,0 +1,40 @@
+//! `paperclip secrets …`: the master key's safety.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+
+use crate::config::{Config, Overrides};
+use crate::secrets::keys::SecretKeys;
+use crate::secrets::master_key::{self, ENV_VAR};
+
+/// Writes the instance's master key to `file` (0600), refusing to replace a file unless told.
+pub fn backup_master_key(file: &Path, force: bool) -> anyhow::Result<()> {
+    let config = Config::load(&Overrides::default())?;
+    let keys = SecretKeys::new(std::env::var(ENV_VAR).ok(), config.secrets_key_file.clone());
+    let Some(key) = keys.existing()? else {
+        bail!(
+            "there is no secrets master key yet ({} does not exist and {ENV_VAR} is not set); \
+             one is made when the first secret is stored",
+            keys.file().display()
+        );
+    };
+    if file.exists() {
+        if !force {
+            bail!("{} exists; pass --force to replace it", file.display());
+        }
+        std::fs::remove_file(file).with_context(|| format!("cannot replace {}", file.display()))?;
+    }
+    master_key::write_new_key_file(file, &key)
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    println!(
+        "Wrote the secrets master key (from {}) to {}.",
+        keys.describe(),
+        file.display()
+    );
+    println!(
+        "Keep it somewhere safe and apart from this machine's backups: anyone with it and a copy \
+         of the database can read every secret, and without it no secret can be read."
+    );
+    Ok(())
+}
