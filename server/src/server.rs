@@ -373,7 +373,7 @@ pub fn lock_owner(server_info: &std::path::Path) -> Option<String> {
 }
 
 /// One server per instance home: an exclusive lock on `server.lock` held for the server's life.
-fn take_instance_lock(config: &Config) -> Result<File, StartError> {
+pub(crate) fn take_instance_lock(config: &Config) -> Result<File, StartError> {
     let path = config.paths.lock_file();
     let file = File::options()
         .create(true)

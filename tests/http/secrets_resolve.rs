@@ -105,3 +105,109 @@ async fn references_resolve_to_their_versions_and_failures_name_the_variable() {
         .unwrap_err();
     assert!(e.to_string().contains("disabled"), "{e}");
 }
+
+/// Values of these references, as a run would get them.
+async fn values(s: &TestServer, company: &str, ids: &[&str]) -> Vec<String> {
+    let env: serde_json::Map<String, Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| (format!("K{n}"), reference(id, json!("latest"))))
+        .collect();
+    let resolved = domain_of(s)
+        .await
+        .resolve_env(company.parse().unwrap(), &Value::Object(env))
+        .await
+        .unwrap();
+    resolved.iter().map(|(_, v)| v.to_string()).collect()
+}
+
+fn key_file(home: &std::path::Path) -> std::path::PathBuf {
+    paperclip_server::secrets::master_key::default_key_file(&home.join("instances/default"))
+}
+
+#[tokio::test]
+async fn rotating_the_master_key_with_the_cli_keeps_every_secret() {
+    let s = test_server!();
+    let c = s.company("Rotate Co").await;
+    let a = secret(&s, &c, "A", "value-a").await;
+    let b = secret(&s, &c, "B", "value-b1").await;
+    let (st, _) = s
+        .post(
+            &format!("/secrets/{b}/rotate"),
+            json!({"value": "value-b2"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let old_key = std::fs::read_to_string(key_file(&s.home)).unwrap();
+
+    let mut cli_out = String::new();
+    let s = s
+        .restart_after(async |home, db_url| {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paperclip"));
+            cmd.env_clear()
+                .env("PAPERCLIP_HOME", home)
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .args(["secrets", "rotate-master-key"]);
+            if let Some(url) = db_url {
+                cmd.env("DATABASE_URL", url);
+            }
+            let out = cmd.output().unwrap();
+            cli_out = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.status.success(), "{cli_out}");
+        })
+        .await
+        .expect("the server starts with the new key");
+    assert!(cli_out.contains("re-sealed 3 of 3"), "{cli_out}");
+    let new_key = std::fs::read_to_string(key_file(&s.home)).unwrap();
+    assert_ne!(new_key, old_key);
+    let previous = paperclip_server::secrets::rotation::previous_file(&key_file(&s.home));
+    assert_eq!(std::fs::read_to_string(previous).unwrap(), old_key);
+    assert_eq!(values(&s, &c, &[&a, &b]).await, ["value-a", "value-b2"]);
+}
+
+#[tokio::test]
+async fn an_interrupted_rotation_is_finished_by_running_it_again() {
+    use paperclip_server::secrets::rotation;
+    let s = test_server!();
+    let c = s.company("Crash Co").await;
+    let a = secret(&s, &c, "A", "value-a").await;
+    let s = s
+        .restart_after(async |home, db_url| {
+            let file = key_file(home);
+            let config = config_with_url(home, db_url);
+            let store = paperclip_server::server::open_store(&config).await.unwrap();
+            // Crashed before the commit: a new key is on disk, nothing re-sealed. A run picks
+            // that key up.
+            let planned = paperclip_server::secrets::crypto::MasterKey::generate();
+            paperclip_server::secrets::master_key::write_new_key_file(
+                &rotation::next_file(&file),
+                &planned,
+            )
+            .unwrap();
+            let done = rotation::rotate(store.as_ref(), &file, |_| {})
+                .await
+                .unwrap();
+            assert!(done.resumed);
+            let installed = paperclip_server::secrets::master_key::from_key_file(&file, false);
+            assert_eq!(installed.unwrap().expose(), planned.expose());
+
+            // Crashed after the commit, before the new key replaced the old: the database is
+            // sealed under the next key while master.key still holds the old one.
+            std::fs::rename(&file, rotation::next_file(&file)).unwrap();
+            std::fs::copy(rotation::previous_file(&file), &file).unwrap();
+            let done = rotation::rotate(store.as_ref(), &file, |_| {})
+                .await
+                .unwrap();
+            assert!(done.resumed);
+            let installed = paperclip_server::secrets::master_key::from_key_file(&file, false);
+            assert_eq!(installed.unwrap().expose(), planned.expose());
+            store.close().await;
+        })
+        .await
+        .expect("the server starts after the finished rotation");
+    assert_eq!(values(&s, &c, &[&a]).await, ["value-a"]);
+}

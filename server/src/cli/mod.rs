@@ -89,6 +89,16 @@ pub enum SecretsCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Re-seal every secret under a new master key (stop the server first)
+    #[command(
+        long_about = "Make a new secrets master key and re-seal every stored secret version under it, \
+        in one database transaction; then the new key replaces the key file and the old one is kept \
+        beside it as master.key.previous (database backups made before now need it). Crash-safe: \
+        interrupted at any point, every secret still opens with one of the two keys on disk, and \
+        running the command again finishes the job. Stop the server (every replica) first. With \
+        PAPERCLIP_SECRETS_MASTER_KEY set, the key is not a file this command can replace."
+    )]
+    RotateMasterKey,
 }
 
 #[derive(Subcommand, Debug)]
@@ -237,6 +247,7 @@ pub fn main() -> ExitCode {
         Command::Secrets(SecretsCommand::BackupMasterKey { file, force }) => {
             secrets::backup_master_key(&file, force)
         }
+        Command::Secrets(SecretsCommand::RotateMasterKey) => secrets::rotate_master_key(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

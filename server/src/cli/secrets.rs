@@ -38,3 +38,39 @@ pub fn backup_master_key(file: &Path, force: bool) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Re-seals every secret version under a new master key (the server must be stopped).
+pub fn rotate_master_key() -> anyhow::Result<()> {
+    if std::env::var(ENV_VAR).is_ok_and(|v| !v.trim().is_empty()) {
+        bail!(
+            "the master key comes from {ENV_VAR}, not a file this command can replace; unset it to \
+             rotate the key file, or re-seal under a new value with the server's help later"
+        );
+    }
+    let config = Config::load(&Overrides::default())?;
+    let _lock = crate::server::take_instance_lock(&config)
+        .context("stop the server of this instance before rotating its master key")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = crate::server::open_store(&config).await?;
+        let done = crate::secrets::rotation::rotate(store.as_ref(), &config.secrets_key_file, |m| {
+            println!("{m}")
+        })
+        .await;
+        store.close().await;
+        let done = done?;
+        if done.resumed {
+            println!("finished a rotation that had been interrupted");
+        }
+        println!(
+            "Rotated: {} secret versions sealed under the new key. Keep {} as long as you keep \
+             database backups from before now; back up the new key with `paperclip secrets backup-master-key`.",
+            done.versions,
+            done.previous_key_file.display()
+        );
+        Ok(())
+    })
+}

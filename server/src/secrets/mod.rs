@@ -6,3 +6,4 @@
 pub mod crypto;
 pub mod keys;
 pub mod master_key;
+pub mod rotation;

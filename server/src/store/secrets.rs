@@ -91,6 +91,10 @@ pub trait SecretStore: Send + Sync + 'static {
         &self,
         ids: Vec<Uuid>,
     ) -> StoreResult<Vec<(SecretRecord, Vec<SecretVersionRecord>)>>;
+    /// Every stored version with its company (master-key rotation re-seals them all).
+    async fn all_secret_versions(&self) -> StoreResult<Vec<(Uuid, SecretVersionRecord)>>;
+    /// New ciphertexts for versions, all in one transaction (a crash leaves all or none).
+    async fn reseal_secret_versions(&self, sealed: Vec<(Uuid, String)>) -> StoreResult<()>;
     /// One stored version and its company, to check at start that the master key opens it.
     async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>>;
     /// How many secret versions the instance holds (a start without a master key must refuse

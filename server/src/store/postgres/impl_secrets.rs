@@ -99,6 +99,17 @@ impl SecretStore for PgStore {
         Ok(secrets::with_versions(&mut *self.conn().await?, &ids).await?)
     }
 
+    async fn all_secret_versions(&self) -> StoreResult<Vec<(Uuid, SecretVersionRecord)>> {
+        Ok(secrets::all_versions(&mut *self.conn().await?).await?)
+    }
+
+    async fn reseal_secret_versions(&self, sealed: Vec<(Uuid, String)>) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        secrets::reseal(&mut tx, &sealed).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>> {
         Ok(secrets::sample(&mut *self.conn().await?).await?)
     }

@@ -226,3 +226,27 @@ pub async fn with_versions(
         })
         .collect())
 }
+
+pub async fn all_versions(c: &mut PgConnection) -> R<Vec<(Uuid, SecretVersionRecord)>> {
+    sqlx::query(
+        "SELECT s.company_id AS owner, v.* FROM company_secret_versions v
+         JOIN company_secrets s ON s.id = v.secret_id ORDER BY v.created_at, v.id",
+    )
+    .try_map(|r: PgRow| Ok((r.try_get("owner")?, version_from(&r)?)))
+    .fetch_all(c)
+    .await
+}
+
+pub async fn reseal(c: &mut PgConnection, sealed: &[(Uuid, String)]) -> R<()> {
+    let ids: Vec<Uuid> = sealed.iter().map(|(id, _)| *id).collect();
+    let texts: Vec<&str> = sealed.iter().map(|(_, t)| t.as_str()).collect();
+    sqlx::query(
+        "UPDATE company_secret_versions v SET ciphertext = n.ciphertext
+         FROM UNNEST($1::uuid[], $2::text[]) AS n(id, ciphertext) WHERE v.id = n.id",
+    )
+    .bind(&ids)
+    .bind(&texts)
+    .execute(c)
+    .await?;
+    Ok(())
+}

@@ -101,6 +101,14 @@ impl SecretStore for SqliteStore {
         self.read(move |c| secrets::with_versions(c, &ids)).await
     }
 
+    async fn all_secret_versions(&self) -> StoreResult<Vec<(Uuid, SecretVersionRecord)>> {
+        self.read(secrets::all_versions).await
+    }
+
+    async fn reseal_secret_versions(&self, sealed: Vec<(Uuid, String)>) -> StoreResult<()> {
+        self.write(move |tx| secrets::reseal(tx, &sealed)).await
+    }
+
     async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>> {
         self.read(secrets::sample).await
     }

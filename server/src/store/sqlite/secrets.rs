@@ -217,3 +217,21 @@ pub fn with_versions(
         })
         .collect())
 }
+
+pub fn all_versions(c: &Connection) -> rusqlite::Result<Vec<(Uuid, SecretVersionRecord)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT s.company_id AS owner, v.* FROM company_secret_versions v
+         JOIN company_secrets s ON s.id = v.secret_id ORDER BY v.created_at, v.id",
+    )?;
+    stmt.query_map([], |r| Ok((get_uuid(r, "owner")?, version_from_row(r)?)))?
+        .collect()
+}
+
+pub fn reseal(c: &Connection, sealed: &[(Uuid, String)]) -> rusqlite::Result<()> {
+    let mut stmt =
+        c.prepare_cached("UPDATE company_secret_versions SET ciphertext = ?2 WHERE id = ?1")?;
+    for (version, ciphertext) in sealed {
+        stmt.execute(params![id(*version), ciphertext])?;
+    }
+    Ok(())
+}
