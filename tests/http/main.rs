@@ -31,5 +31,6 @@ mod routes_table;
 mod run_tokens;
 mod schema;
 mod secrets;
+mod secrets_logs;
 mod secrets_resolve;
 mod skill_agent;

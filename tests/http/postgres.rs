@@ -33,5 +33,6 @@ mod routes_table;
 mod run_tokens;
 mod schema;
 mod secrets;
+mod secrets_logs;
 mod secrets_resolve;
 mod skill_agent;
