@@ -211,3 +211,97 @@ async fn an_interrupted_rotation_is_finished_by_running_it_again() {
         .expect("the server starts after the finished rotation");
     assert_eq!(values(&s, &c, &[&a]).await, ["value-a"]);
 }
+
+/// `paperclip secrets …` on this instance's home (and database), its output and success.
+fn secrets_cli(home: &std::path::Path, db_url: Option<&str>, args: &[&str]) -> (bool, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paperclip"));
+    cmd.env_clear()
+        .env("PAPERCLIP_HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .arg("secrets")
+        .args(args);
+    if let Some(url) = db_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn inline_credentials_move_into_secrets_and_still_resolve() {
+    let s = test_server!();
+    let c = s.company("Inline Co").await;
+    let kept = secret(&s, &c, "Kept", "ghp-kept").await;
+    let (st, ada) = s
+        .post(
+            &format!("/companies/{c}/agents"),
+            json!({"name": "Ada", "adapterConfig": {"env": {
+                "OPENAI_API_KEY": "sk-inline-a",
+                "DB_PASSWORD": {"type": "plain", "value": "pw-inline-b"},
+                "GITHUB_TOKEN": reference(&kept, json!("latest")),
+                "LOG_LEVEL": "debug"}}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{ada}");
+    let ada = ada["id"].as_str().unwrap().to_string();
+
+    let mut outputs = Vec::new();
+    let s = s
+        .restart_after(async |home, db_url| {
+            let dry = secrets_cli(home, db_url, &["migrate-inline-env"]);
+            let apply = secrets_cli(home, db_url, &["migrate-inline-env", "--apply"]);
+            let again = secrets_cli(home, db_url, &["migrate-inline-env", "--apply"]);
+            outputs = vec![dry, apply, again];
+        })
+        .await
+        .expect("the server starts after the move");
+    let [(ok1, dry), (ok2, apply), (ok3, again)] = &outputs[..] else {
+        panic!("three runs")
+    };
+    assert!(*ok1 && *ok2 && *ok3, "{dry}\n{apply}\n{again}");
+    assert!(
+        dry.contains("would move") && dry.contains("2 values would move"),
+        "{dry}"
+    );
+    assert!(apply.contains("Moved 2 values"), "{apply}");
+    assert!(again.contains("nothing to move"), "{again}");
+    for out in [dry, apply, again] {
+        assert!(
+            !out.contains("sk-inline-a") && !out.contains("pw-inline-b"),
+            "{out}"
+        );
+    }
+
+    // The env now refers to secrets, and a run still gets the same values.
+    let (_, agent) = s.get(&format!("/agents/{ada}")).await;
+    let env = agent["adapterConfig"]["env"].clone();
+    assert_eq!(env["OPENAI_API_KEY"]["type"], "secret_ref", "{env}");
+    assert_eq!(env["DB_PASSWORD"]["type"], "secret_ref", "{env}");
+    assert_eq!(env["GITHUB_TOKEN"]["secretId"], kept.as_str());
+    assert_eq!(env["LOG_LEVEL"], "debug");
+    let resolved = domain_of(&s)
+        .await
+        .resolve_env(c.parse().unwrap(), &env)
+        .await
+        .unwrap();
+    let pairs: Vec<(&str, &str)> = resolved
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("DB_PASSWORD", "pw-inline-b"),
+            ("GITHUB_TOKEN", "ghp-kept"),
+            ("LOG_LEVEL", "debug"),
+            ("OPENAI_API_KEY", "sk-inline-a"),
+        ]
+    );
+    let (_, list) = s.get(&format!("/companies/{c}/secrets")).await;
+    assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+}

@@ -99,6 +99,19 @@ pub enum SecretsCommand {
         PAPERCLIP_SECRETS_MASTER_KEY set, the key is not a file this command can replace."
     )]
     RotateMasterKey,
+    /// Move credentials written inline into agents' env into secrets (a dry run without --apply)
+    #[command(
+        long_about = "Find every plain value under a credential-shaped env key (*_API_KEY, *_TOKEN, \
+        *_SECRET, *_PASSWORD, AUTHORIZATION, BEARER, JWT) in every agent's adapterConfig, and \
+        list what would happen: each becomes a company secret named agent_<id>_<key>, and the env \
+        entry a reference to it. With --apply it happens, in one database transaction (stop the \
+        server first). Values are never printed."
+    )]
+    MigrateInlineEnv {
+        /// Do it (default: only list what would move)
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -248,6 +261,9 @@ pub fn main() -> ExitCode {
             secrets::backup_master_key(&file, force)
         }
         Command::Secrets(SecretsCommand::RotateMasterKey) => secrets::rotate_master_key(),
+        Command::Secrets(SecretsCommand::MigrateInlineEnv { apply }) => {
+            secrets::migrate_inline_env(apply)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

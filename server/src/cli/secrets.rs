@@ -74,3 +74,58 @@ pub fn rotate_master_key() -> anyhow::Result<()> {
         Ok(())
     })
 }
+
+/// Lists (or, with `apply`, makes) the moves of inline env credentials into secrets.
+pub fn migrate_inline_env(apply: bool) -> anyhow::Result<()> {
+    let config = Config::load(&Overrides::default())?;
+    let _lock = if apply {
+        Some(
+            crate::server::take_instance_lock(&config)
+                .context("stop the server of this instance before moving env values")?,
+        )
+    } else {
+        None
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = crate::server::open_store(&config).await?;
+        let secret = crate::server::instance_secret(&config)?;
+        let domain = crate::server::domain_for(&config, store.clone(), &secret);
+        let moves = if apply {
+            domain.migrate_inline_env().await
+        } else {
+            domain
+                .inline_env_plan()
+                .await
+                .map(|plan| plan.into_iter().map(|(m, _)| m).collect())
+        };
+        store.close().await;
+        let moves = moves.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if moves.is_empty() {
+            println!("No inline credentials in any agent's env: nothing to move.");
+            return Ok(());
+        }
+        for m in &moves {
+            println!(
+                "{} {} (agent {}): {} -> secret {}",
+                if apply { "moved" } else { "would move" },
+                m.agent_name,
+                m.agent_id,
+                m.env_key,
+                m.secret_name
+            );
+        }
+        if apply {
+            println!("Moved {} values into secrets, in one transaction.", moves.len());
+        } else {
+            println!(
+                "{} values would move. Run again with --apply to move them (stop the server first).",
+                moves.len()
+            );
+        }
+        Ok(())
+    })
+}

@@ -14,6 +14,7 @@ mod issues;
 pub mod members;
 pub mod people;
 pub mod secrets;
+pub mod secrets_migrate;
 mod validate;
 
 use std::sync::Arc;

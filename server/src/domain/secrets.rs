@@ -162,7 +162,12 @@ impl Domain {
         Ok((scope, secret))
     }
 
-    fn seal(&self, company_id: Uuid, secret_id: Uuid, value: &str) -> DomainResult<String> {
+    pub(crate) fn seal_value(
+        &self,
+        company_id: Uuid,
+        secret_id: Uuid,
+        value: &str,
+    ) -> DomainResult<String> {
         let key = self.secret_keys.get().map_err(|e| {
             tracing::error!(error = %e, "secrets master key unavailable");
             DomainError::Unavailable(format!("The secrets master key is unavailable: {e}"))
@@ -246,7 +251,7 @@ impl Domain {
             id: Uuid::new_v4(),
             secret_id: secret.id,
             version: 1,
-            ciphertext: self.seal(company_id, secret.id, &value)?,
+            ciphertext: self.seal_value(company_id, secret.id, &value)?,
             created_by_agent_id: None,
             created_by_user_id: Some(board.user_id().to_string()),
             created_at: now,
@@ -370,7 +375,7 @@ impl Domain {
             id: Uuid::new_v4(),
             secret_id: secret.id,
             version: 0,
-            ciphertext: self.seal(secret.company_id, secret.id, &value)?,
+            ciphertext: self.seal_value(secret.company_id, secret.id, &value)?,
             created_by_agent_id: None,
             created_by_user_id: Some(board.user_id().to_string()),
             created_at: now,

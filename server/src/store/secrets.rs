@@ -95,6 +95,14 @@ pub trait SecretStore: Send + Sync + 'static {
     async fn all_secret_versions(&self) -> StoreResult<Vec<(Uuid, SecretVersionRecord)>>;
     /// New ciphertexts for versions, all in one transaction (a crash leaves all or none).
     async fn reseal_secret_versions(&self, sealed: Vec<(Uuid, String)>) -> StoreResult<()>;
+    /// Moving inline env values into secrets: the new secrets with their first versions and
+    /// the agents now referring to them, in one transaction.
+    async fn apply_env_migration(
+        &self,
+        secrets: Vec<(SecretRecord, SecretVersionRecord)>,
+        agents: Vec<Agent>,
+        activity: Vec<ActivityEntry>,
+    ) -> StoreResult<()>;
     /// One stored version and its company, to check at start that the master key opens it.
     async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>>;
     /// How many secret versions the instance holds (a start without a master key must refuse

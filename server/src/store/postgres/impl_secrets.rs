@@ -110,6 +110,25 @@ impl SecretStore for PgStore {
         Ok(())
     }
 
+    async fn apply_env_migration(
+        &self,
+        moved: Vec<(SecretRecord, SecretVersionRecord)>,
+        agents: Vec<Agent>,
+        act: Vec<ActivityEntry>,
+    ) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        for (secret, first) in &moved {
+            secrets::insert(&mut tx, secret).await?;
+            secrets::insert_version(&mut tx, first, "current").await?;
+        }
+        for agent in &agents {
+            super::agents::save_agent(&mut tx, agent).await?;
+        }
+        activity::insert(&mut tx, &act).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>> {
         Ok(secrets::sample(&mut *self.conn().await?).await?)
     }

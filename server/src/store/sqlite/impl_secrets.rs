@@ -109,6 +109,25 @@ impl SecretStore for SqliteStore {
         self.write(move |tx| secrets::reseal(tx, &sealed)).await
     }
 
+    async fn apply_env_migration(
+        &self,
+        moved: Vec<(SecretRecord, SecretVersionRecord)>,
+        agents: Vec<Agent>,
+        act: Vec<ActivityEntry>,
+    ) -> StoreResult<()> {
+        self.write(move |tx| {
+            for (secret, first) in &moved {
+                secrets::insert(tx, secret)?;
+                secrets::insert_version(tx, first, "current")?;
+            }
+            for agent in &agents {
+                super::agents::save_agent(tx, agent)?;
+            }
+            activity::insert(tx, &act)
+        })
+        .await
+    }
+
     async fn sample_secret_version(&self) -> StoreResult<Option<(Uuid, SecretVersionRecord)>> {
         self.read(secrets::sample).await
     }
