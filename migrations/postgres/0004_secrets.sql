@@ -11,7 +11,7 @@ CREATE TABLE company_secrets (
     managed_mode TEXT NOT NULL DEFAULT 'paperclip_managed',
     external_ref TEXT,
     provider_metadata JSONB,
-    latest_version INTEGER NOT NULL,
+    latest_version BIGINT NOT NULL,
     description TEXT,
     last_resolved_at TIMESTAMPTZ,
     last_rotated_at TIMESTAMPTZ,
@@ -26,7 +26,7 @@ CREATE TABLE company_secrets (
 CREATE TABLE company_secret_versions (
     id UUID PRIMARY KEY,
     secret_id UUID NOT NULL REFERENCES company_secrets(id) ON DELETE CASCADE,
-    version INTEGER NOT NULL,
+    version BIGINT NOT NULL,
     ciphertext TEXT NOT NULL, -- base64 of the sealed bytes
     status TEXT NOT NULL,
     created_by_agent_id UUID,

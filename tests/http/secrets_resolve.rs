@@ -305,3 +305,93 @@ async fn inline_credentials_move_into_secrets_and_still_resolve() {
     let (_, list) = s.get(&format!("/companies/{c}/secrets")).await;
     assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
 }
+
+#[tokio::test]
+async fn db_copy_can_reseal_secrets_under_the_targets_key() {
+    let s = test_server!();
+    let c = s.company("Moving Co").await;
+    let a = secret(&s, &c, "A", "value-a").await;
+    let b = secret(&s, &c, "B", "value-b1").await;
+    let (st, _) = s
+        .post(
+            &format!("/secrets/{b}/rotate"),
+            json!({"value": "value-b2"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let target_dir = tempfile::tempdir().unwrap();
+    let target_db = target_dir.path().join("server.db");
+    let target_key = target_dir.path().join("server.key");
+
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paperclip"));
+    cmd.env_clear()
+        .env("PAPERCLIP_HOME", &s.home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["db", "copy", "--to"])
+        .arg(&target_db)
+        .arg("--target-master-key-file")
+        .arg(&target_key);
+    if let Some(url) = s.database_url() {
+        cmd.env("DATABASE_URL", url);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("re-sealed under the target's master key"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("value-a") && !text.contains("value-b"),
+        "{text}"
+    );
+    let source_key = std::fs::read_to_string(key_file(&s.home)).unwrap();
+    assert_ne!(std::fs::read_to_string(&target_key).unwrap(), source_key);
+
+    // The wrong source key stops the copy before anything is written.
+    let wrong = target_dir.path().join("wrong.key");
+    paperclip_server::secrets::master_key::from_key_file(&wrong, true).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paperclip"));
+    cmd.env_clear()
+        .env("PAPERCLIP_HOME", &s.home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["db", "copy", "--to"])
+        .arg(target_dir.path().join("other.db"))
+        .arg("--target-master-key-file")
+        .arg(&target_key)
+        .arg("--source-master-key-file")
+        .arg(&wrong);
+    if let Some(url) = s.database_url() {
+        cmd.env("DATABASE_URL", url);
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("cannot decrypt secret"), "{text}");
+
+    // A server on the copy, with the target's key only, starts (its key opens what is stored)
+    // and resolves the same values.
+    let target_home = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite:{}", target_db.display());
+    let key_text = target_key.display().to_string();
+    let config = config_with_env(
+        target_home.path(),
+        Some(&db_url),
+        &[("PAPERCLIP_SECRETS_MASTER_KEY_FILE", &key_text)],
+    )
+    .unwrap();
+    let copy = TestServer::launch_config(config.clone()).await;
+    let store = paperclip_server::server::open_store(&config).await.unwrap();
+    let secret = paperclip_server::server::instance_secret(&config).unwrap();
+    let domain = paperclip_server::server::domain_for(&config, store, &secret);
+    let env = json!({"A": reference(&a, json!("latest")), "B1": reference(&b, json!(1)),
+                     "B": reference(&b, json!("latest"))});
+    let resolved = domain.resolve_env(c.parse().unwrap(), &env).await.unwrap();
+    let values: Vec<&str> = resolved.iter().map(|(_, v)| v.as_str()).collect();
+    assert_eq!(values, ["value-a", "value-b2", "value-b1"]);
+    copy.stop().await;
+}

@@ -122,7 +122,54 @@ pub fn migrate(url: Option<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn copy(from: Option<String>, to: String, force: bool) -> anyhow::Result<()> {
+/// The master keys for re-sealing secrets on the way: the source's (`source_key`, else this
+/// instance's) and the target's (`target_key`, made when missing).
+fn reseal_keys(
+    source_key: Option<std::path::PathBuf>,
+    target_key: Option<std::path::PathBuf>,
+) -> anyhow::Result<Option<copy::reseal::Reseal>> {
+    use crate::secrets::keys::SecretKeys;
+    use crate::secrets::master_key;
+    let Some(target_path) = target_key else {
+        return Ok(None);
+    };
+    let source = match source_key {
+        Some(path) => master_key::from_key_file(&path, false)?,
+        None => {
+            let config = crate::config::Config::load(&crate::config::Overrides::default())?;
+            let keys = SecretKeys::new(
+                std::env::var(master_key::ENV_VAR).ok(),
+                config.secrets_key_file.clone(),
+            );
+            keys.existing()?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no secrets master key for the source at {} (nor {}); name it with --source-master-key-file",
+                    keys.file().display(),
+                    master_key::ENV_VAR
+                )
+            })?
+        }
+    };
+    let existed = target_path.exists();
+    let target = master_key::from_key_file(&target_path, true)?;
+    if !existed {
+        eprintln!(
+            "made a new master key for the target: {}",
+            target_path.display()
+        );
+    }
+    Ok(Some(copy::reseal::Reseal { source, target }))
+}
+
+pub fn copy(
+    from: Option<String>,
+    to: String,
+    force: bool,
+    source_key: Option<std::path::PathBuf>,
+    target_key: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let reseal = reseal_keys(source_key, target_key)?;
+    let resealed = reseal.is_some();
     let from = location(from.as_deref())?;
     let to = Location::parse(&to)?;
     if let (Location::Sqlite(a), Location::Sqlite(b)) = (&from, &to)
@@ -140,8 +187,9 @@ pub fn copy(from: Option<String>, to: String, force: bool) -> anyhow::Result<()>
     };
     eprintln!("copying {}\n     to {}", from.describe(), to.describe());
     let started = Instant::now();
-    let reports =
-        runtime()?.block_on(copy::copy(&from, &to, force, &|line| eprintln!("{line}")))?;
+    let reports = runtime()?.block_on(copy::copy(&from, &to, force, reseal, &|line| {
+        eprintln!("{line}")
+    }))?;
     let rows: u64 = reports.iter().map(|r| r.rows).sum();
     eprintln!("verified (rows and checksum per table):");
     for r in &reports {
@@ -155,10 +203,17 @@ pub fn copy(from: Option<String>, to: String, force: bool) -> anyhow::Result<()>
         reports.len(),
         started.elapsed().as_secs_f64()
     );
-    println!(
-        "note: company secrets (when there are any) are copied as ciphertext: the target's server \
-         needs the same secrets master key as the source's"
-    );
+    if resealed {
+        println!(
+            "company secrets were re-sealed under the target's master key: give the target's \
+             server that key file (secrets.localEncrypted.keyFilePath or PAPERCLIP_SECRETS_MASTER_KEY_FILE)"
+        );
+    } else {
+        println!(
+            "note: company secrets (when there are any) are copied as ciphertext: the target's server \
+             needs the same secrets master key as the source's (or copy with --target-master-key-file)"
+        );
+    }
     Ok(())
 }
 

@@ -210,7 +210,8 @@ pub enum DbCommand {
         Progress is shown per table, and row counts and a checksum per table are verified before \
         the target commits: an interrupted or failed copy leaves the target unchanged.\n\n\
         Stop the servers using either database first. Company secrets are copied as ciphertext: \
-        the target's server needs the same secrets master key.\n\n\
+        the target's server needs the same secrets master key, or pass --target-master-key-file to \
+        re-seal them under the target's own key on the way.\n\n\
         Example: paperclip db copy --to postgres://paperclip:…@db.example:5432/paperclip"
     )]
     Copy {
@@ -223,6 +224,13 @@ pub enum DbCommand {
         /// Replace whatever the target already holds
         #[arg(long)]
         force: bool,
+        /// Re-seal company secrets under this master key file on the way (made when missing),
+        /// for a target server with its own key
+        #[arg(long)]
+        target_master_key_file: Option<std::path::PathBuf>,
+        /// The key the source's secrets are sealed with (default: this instance's key)
+        #[arg(long, requires = "target_master_key_file")]
+        source_master_key_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -236,7 +244,19 @@ pub fn main() -> ExitCode {
         Command::AllowedHostname { host, remove } => hostname::allowed_hostname(host, remove),
         Command::Db(DbCommand::Status { url }) => db::status(url),
         Command::Db(DbCommand::Migrate { url }) => db::migrate(url),
-        Command::Db(DbCommand::Copy { from, to, force }) => db::copy(from, to, force),
+        Command::Db(DbCommand::Copy {
+            from,
+            to,
+            force,
+            target_master_key_file,
+            source_master_key_file,
+        }) => db::copy(
+            from,
+            to,
+            force,
+            source_master_key_file,
+            target_master_key_file,
+        ),
         Command::Auth(AuthCommand::BootstrapCeo {
             base_url,
             force,

@@ -106,10 +106,10 @@ impl Domain {
                         ),
                     ));
                 }
-                let number = pinned.unwrap_or(secret.latest_version as i64);
+                let number = pinned.unwrap_or(secret.latest_version);
                 let version = versions
                     .iter()
-                    .find(|v| v.version as i64 == number)
+                    .find(|v| v.version == number)
                     .ok_or_else(|| {
                         env_rule(
                             "version_missing",

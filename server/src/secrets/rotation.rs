@@ -22,7 +22,7 @@ pub enum RotationError {
     #[error(
         "secret version {version} of secret {secret} opens with neither the current nor the next key; nothing was changed"
     )]
-    Unopenable { secret: uuid::Uuid, version: i32 },
+    Unopenable { secret: uuid::Uuid, version: i64 },
     #[error("cannot update the key files: {0}")]
     Files(std::io::Error),
 }

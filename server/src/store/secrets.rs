@@ -18,7 +18,7 @@ pub struct SecretRecord {
     pub managed_mode: String,
     pub external_ref: Option<String>,
     pub provider_metadata: Option<serde_json::Value>,
-    pub latest_version: i32,
+    pub latest_version: i64,
     pub description: Option<String>,
     pub last_resolved_at: Option<Timestamp>,
     pub last_rotated_at: Option<Timestamp>,
@@ -33,7 +33,7 @@ pub struct SecretRecord {
 pub struct SecretVersionRecord {
     pub id: Uuid,
     pub secret_id: Uuid,
-    pub version: i32,
+    pub version: i64,
     pub ciphertext: String,
     pub created_by_agent_id: Option<Uuid>,
     pub created_by_user_id: Option<String>,
@@ -83,7 +83,7 @@ pub trait SecretStore: Send + Sync + 'static {
     async fn secret_version(
         &self,
         secret_id: Uuid,
-        version: Option<i32>,
+        version: Option<i64>,
     ) -> StoreResult<Option<SecretVersionRecord>>;
     /// These secrets with every stored version of each, in one read (a run start resolves
     /// all its references at once).

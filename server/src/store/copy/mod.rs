@@ -5,6 +5,7 @@
 //! (or an interrupted copy) rolls back: the target is left as it was.
 
 mod postgres;
+pub mod reseal;
 mod sqlite;
 pub mod tables;
 
@@ -123,10 +124,13 @@ pub struct TableReport {
 /// Copies `from` into `to`. Refuses a target that holds data (anything beyond the built-in
 /// board user a server creates at start) unless `force`, which replaces it. `progress` gets
 /// one line per table and one per 10,000 rows of a large one.
+/// With `reseal`, secret versions are opened with the source's master key and sealed again
+/// with the target's on the way.
 pub async fn copy(
     from: &Location,
     to: &Location,
     force: bool,
+    reseal: Option<reseal::Reseal>,
     progress: &(dyn Fn(String) + Sync),
 ) -> StoreResult<Vec<TableReport>> {
     if from.describe() == to.describe() {
@@ -135,6 +139,15 @@ pub async fn copy(
         ));
     }
     let (tx, rx) = mpsc::channel::<Msg>(8);
+    // Re-sealing sits between reader and writer when asked for.
+    let (tx, rx, resealer) = match reseal {
+        None => (tx, rx, None),
+        Some(keys) => {
+            let (mid_tx, mid_rx) = mpsc::channel::<Msg>(8);
+            let stage = tokio::spawn(reseal::run(keys, rx, mid_tx));
+            (tx, mid_rx, Some(stage))
+        }
+    };
     let reader = match from {
         Location::Sqlite(path) => {
             let path = path.clone();
@@ -165,6 +178,12 @@ pub async fn copy(
     // A writer that failed stops reading, and the reader ends on its closed channel; a reader
     // that failed closes the channel early, and the writer rolls back. The reader's error is
     // the cause when there is one.
+    // A re-sealing failure is the cause of whatever the reader and writer then saw.
+    if let Some(stage) = resealer {
+        stage
+            .await
+            .map_err(|e| StoreError::Internal(format!("copy re-sealing: {e}")))??;
+    }
     reader
         .await
         .map_err(|e| StoreError::Internal(format!("copy reader: {e}")))??;

@@ -87,7 +87,7 @@ impl SecretStore for PgStore {
     async fn secret_version(
         &self,
         secret_id: Uuid,
-        version: Option<i32>,
+        version: Option<i64>,
     ) -> StoreResult<Option<SecretVersionRecord>> {
         Ok(secrets::version(&mut *self.conn().await?, secret_id, version).await?)
     }

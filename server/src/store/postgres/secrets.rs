@@ -134,7 +134,7 @@ pub async fn update(c: &mut PgConnection, s: &SecretRecord) -> R<bool> {
 
 /// The next version number when the secret is active (None otherwise), taken by the UPDATE
 /// (its row lock orders concurrent rotations).
-pub async fn bump_version(c: &mut PgConnection, secret: Uuid, at: Timestamp) -> R<Option<i32>> {
+pub async fn bump_version(c: &mut PgConnection, secret: Uuid, at: Timestamp) -> R<Option<i64>> {
     sqlx::query_scalar(
         "UPDATE company_secrets SET latest_version = latest_version + 1, last_rotated_at = $2,
             updated_at = $2 WHERE id = $1 AND status = 'active' RETURNING latest_version",
@@ -167,7 +167,7 @@ pub async fn delete(c: &mut PgConnection, secret: Uuid) -> R<bool> {
 pub async fn version(
     c: &mut PgConnection,
     secret: Uuid,
-    version: Option<i32>,
+    version: Option<i64>,
 ) -> R<Option<SecretVersionRecord>> {
     sqlx::query(
         "SELECT v.* FROM company_secret_versions v JOIN company_secrets s ON s.id = v.secret_id

@@ -88,7 +88,7 @@ impl SecretStore for SqliteStore {
     async fn secret_version(
         &self,
         secret_id: Uuid,
-        version: Option<i32>,
+        version: Option<i64>,
     ) -> StoreResult<Option<SecretVersionRecord>> {
         self.read(move |c| secrets::version(c, secret_id, version))
             .await

@@ -132,7 +132,7 @@ pub fn update(c: &Connection, s: &SecretRecord) -> rusqlite::Result<bool> {
 }
 
 /// The next version number when the secret is active (None otherwise), taken by the UPDATE.
-pub fn bump_version(c: &Connection, secret: Uuid, at: Timestamp) -> rusqlite::Result<Option<i32>> {
+pub fn bump_version(c: &Connection, secret: Uuid, at: Timestamp) -> rusqlite::Result<Option<i64>> {
     c.prepare_cached(
         "UPDATE company_secrets SET latest_version = latest_version + 1, last_rotated_at = ?2,
             updated_at = ?2 WHERE id = ?1 AND status = 'active' RETURNING latest_version",
@@ -160,7 +160,7 @@ pub fn delete(c: &Connection, secret: Uuid) -> rusqlite::Result<bool> {
 pub fn version(
     c: &Connection,
     secret: Uuid,
-    version: Option<i32>,
+    version: Option<i64>,
 ) -> rusqlite::Result<Option<SecretVersionRecord>> {
     c.prepare_cached(
         "SELECT v.* FROM company_secret_versions v JOIN company_secrets s ON s.id = v.secret_id
