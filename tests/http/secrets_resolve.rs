@@ -143,21 +143,9 @@ async fn rotating_the_master_key_with_the_cli_keeps_every_secret() {
     let mut cli_out = String::new();
     let s = s
         .restart_after(async |home, db_url| {
-            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paperclip"));
-            cmd.env_clear()
-                .env("PAPERCLIP_HOME", home)
-                .env("PATH", std::env::var("PATH").unwrap_or_default())
-                .args(["secrets", "rotate-master-key"]);
-            if let Some(url) = db_url {
-                cmd.env("DATABASE_URL", url);
-            }
-            let out = cmd.output().unwrap();
-            cli_out = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(out.status.success(), "{cli_out}");
+            let (ok, out) = secrets_cli(home, db_url, &["rotate-master-key"]);
+            cli_out = out;
+            assert!(ok, "{cli_out}");
         })
         .await
         .expect("the server starts with the new key");
@@ -214,11 +202,21 @@ async fn an_interrupted_rotation_is_finished_by_running_it_again() {
 
 /// `paperclip secrets …` on this instance's home (and database), its output and success.
 fn secrets_cli(home: &std::path::Path, db_url: Option<&str>, args: &[&str]) -> (bool, String) {
+    let mut all = vec!["secrets"];
+    all.extend_from_slice(args);
+    paperclip(home, db_url, &all)
+}
+
+/// The `paperclip` binary on this instance's home (and database): success and output.
+fn paperclip(
+    home: &std::path::Path,
+    db_url: Option<&str>,
+    args: &[impl AsRef<std::ffi::OsStr>],
+) -> (bool, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paperclip"));
     cmd.env_clear()
         .env("PAPERCLIP_HOME", home)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .arg("secrets")
         .args(args);
     if let Some(url) = db_url {
         cmd.env("DATABASE_URL", url);
@@ -323,24 +321,15 @@ async fn db_copy_can_reseal_secrets_under_the_targets_key() {
     let target_db = target_dir.path().join("server.db");
     let target_key = target_dir.path().join("server.key");
 
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paperclip"));
-    cmd.env_clear()
-        .env("PAPERCLIP_HOME", &s.home)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .args(["db", "copy", "--to"])
-        .arg(&target_db)
-        .arg("--target-master-key-file")
-        .arg(&target_key);
-    if let Some(url) = s.database_url() {
-        cmd.env("DATABASE_URL", url);
-    }
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
+    let db = s.database_url();
+    let copy_args = |to: &std::path::Path| -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> =
+            vec!["db".into(), "copy".into(), "--to".into(), to.into()];
+        args.extend(["--target-master-key-file".into(), target_key.clone().into()]);
+        args
+    };
+    let (ok, text) = paperclip(&s.home, db.as_deref(), &copy_args(&target_db));
+    assert!(ok, "{text}");
     assert!(
         text.contains("re-sealed under the target's master key"),
         "{text}"
@@ -355,22 +344,10 @@ async fn db_copy_can_reseal_secrets_under_the_targets_key() {
     // The wrong source key stops the copy before anything is written.
     let wrong = target_dir.path().join("wrong.key");
     paperclip_server::secrets::master_key::from_key_file(&wrong, true).unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paperclip"));
-    cmd.env_clear()
-        .env("PAPERCLIP_HOME", &s.home)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .args(["db", "copy", "--to"])
-        .arg(target_dir.path().join("other.db"))
-        .arg("--target-master-key-file")
-        .arg(&target_key)
-        .arg("--source-master-key-file")
-        .arg(&wrong);
-    if let Some(url) = s.database_url() {
-        cmd.env("DATABASE_URL", url);
-    }
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!out.status.success(), "{text}");
+    let mut args = copy_args(&target_dir.path().join("other.db"));
+    args.extend(["--source-master-key-file".into(), wrong.clone().into()]);
+    let (ok, text) = paperclip(&s.home, db.as_deref(), &args);
+    assert!(!ok, "{text}");
     assert!(text.contains("cannot decrypt secret"), "{text}");
 
     // A server on the copy, with the target's key only, starts (its key opens what is stored)
