@@ -252,10 +252,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
 /// The rules, over `store`, with this instance's run-token keys.
 pub fn domain_for(config: &Config, store: Arc<dyn Store>, secret: &InstanceSecret) -> Domain {
     let tokens = RunTokens::new(secret, &config.paths.instance_id, config.run_token_ttl);
-    let keys = SecretKeys::new(
-        std::env::var(crate::secrets::master_key::ENV_VAR).ok(),
-        config.secrets_key_file.clone(),
-    );
+    let keys = SecretKeys::for_config(config);
     Domain::new(
         store,
         config.company_deletion_enabled,
@@ -277,15 +274,13 @@ async fn check_secrets_key(store: &Arc<dyn Store>, keys: &SecretKeys) -> Result<
             let Some((company, version)) = store.sample_secret_version().await? else {
                 return Ok(());
             };
-            let opened = base64::Engine::decode(
-                &base64::engine::general_purpose::STANDARD,
+            let opened = crate::secrets::crypto::open_stored(
+                &key,
+                company,
+                version.secret_id,
                 &version.ciphertext,
-            )
-            .ok()
-            .map(|bytes| {
-                crate::secrets::crypto::open(&key, company, version.secret_id, &bytes).is_ok()
-            });
-            if opened == Some(true) {
+            );
+            if opened.is_ok() {
                 Ok(())
             } else {
                 Err(StartError::Config(format!(

@@ -137,10 +137,7 @@ fn reseal_keys(
         Some(path) => master_key::from_key_file(&path, false)?,
         None => {
             let config = crate::config::Config::load(&crate::config::Overrides::default())?;
-            let keys = SecretKeys::new(
-                std::env::var(master_key::ENV_VAR).ok(),
-                config.secrets_key_file.clone(),
-            );
+            let keys = SecretKeys::for_config(&config);
             keys.existing()?.ok_or_else(|| {
                 anyhow::anyhow!(
                     "no secrets master key for the source at {} (nor {}); name it with --source-master-key-file",

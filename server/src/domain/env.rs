@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::{Domain, DomainError, DomainResult};
 use crate::secrets::crypto;
-use base64::Engine;
 use paperclip_shared::SecretStatus;
 use zeroize::Zeroizing;
 
@@ -83,9 +82,7 @@ impl Domain {
         if !wanted.is_empty() {
             let ids: Vec<Uuid> = wanted.iter().map(|(_, id, _)| *id).collect();
             let found = self.store.secrets_with_versions(ids).await?;
-            let key = self.secret_keys.get().map_err(|e| {
-                DomainError::Unavailable(format!("The secrets master key is unavailable: {e}"))
-            })?;
+            let key = self.master_key()?;
             for (name, id, pinned) in wanted {
                 let missing = || {
                     env_rule(
@@ -116,23 +113,13 @@ impl Domain {
                             format!("{name} references version {number} of secret {}, which does not exist", secret.name),
                         )
                     })?;
-                let sealed = base64::engine::general_purpose::STANDARD
-                    .decode(&version.ciphertext)
-                    .map_err(|_| {
+                let plain = crypto::open_stored(&key, company_id, id, &version.ciphertext)
+                    .map_err(|e| {
                         DomainError::rule(
                             "secret_unreadable",
-                            format!(
-                                "{name}: the stored value of secret {} is damaged",
-                                secret.name
-                            ),
+                            format!("{name}: secret {}: {e}", secret.name),
                         )
                     })?;
-                let plain = crypto::open(&key, company_id, id, &sealed).map_err(|e| {
-                    DomainError::rule(
-                        "secret_unreadable",
-                        format!("{name}: secret {}: {e}", secret.name),
-                    )
-                })?;
                 let text = String::from_utf8(plain.to_vec()).map_err(|_| {
                     DomainError::rule(
                         "secret_unreadable",

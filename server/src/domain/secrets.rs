@@ -3,7 +3,6 @@
 //! another company's secret is 404. Values go in and never come out: they are sealed here
 //! (`secrets::crypto`) before the store sees them, and no answer or activity entry holds one.
 
-use base64::Engine;
 use paperclip_shared::SecretStatus;
 use serde::Deserialize;
 use serde_json::json;
@@ -107,15 +106,22 @@ fn key_of(field: &str, text: &str) -> DomainResult<String> {
     Ok(key)
 }
 
+fn name_taken(name: &str) -> DomainError {
+    DomainError::conflict("secret_exists", format!("Secret already exists: {name}"))
+}
+
+fn key_taken(key: &str) -> DomainError {
+    DomainError::conflict(
+        "secret_key_exists",
+        format!("Secret key already exists: {key}"),
+    )
+}
+
+/// A unique constraint that refused the write (a race `check_unique` could not see), named.
 fn conflict(e: StoreError, name: &str, key: &str) -> DomainError {
     match e {
-        StoreError::Conflict(what) if what.contains("key") => DomainError::conflict(
-            "secret_key_exists",
-            format!("Secret key already exists: {key}"),
-        ),
-        StoreError::Conflict(_) => {
-            DomainError::conflict("secret_exists", format!("Secret already exists: {name}"))
-        }
+        StoreError::Conflict(what) if what.contains("key") => key_taken(key),
+        StoreError::Conflict(_) => name_taken(name),
         other => other.into(),
     }
 }
@@ -137,10 +143,10 @@ impl Domain {
             .filter(|s| Some(s.id) != except);
         for other in others {
             if other.name == name {
-                return Err(conflict(StoreError::Conflict("name".into()), name, key));
+                return Err(name_taken(name));
             }
             if other.key == key {
-                return Err(conflict(StoreError::Conflict("key".into()), name, key));
+                return Err(key_taken(key));
             }
         }
         Ok(())
@@ -162,18 +168,27 @@ impl Domain {
         Ok((scope, secret))
     }
 
+    /// The master key, loaded (or made) on first use; 503 when it cannot be had.
+    pub(crate) fn master_key(&self) -> DomainResult<crypto::MasterKey> {
+        self.secret_keys.get().map_err(|e| {
+            tracing::error!(error = %e, "secrets master key unavailable");
+            DomainError::Unavailable(format!("The secrets master key is unavailable: {e}"))
+        })
+    }
+
     pub(crate) fn seal_value(
         &self,
         company_id: Uuid,
         secret_id: Uuid,
         value: &str,
     ) -> DomainResult<String> {
-        let key = self.secret_keys.get().map_err(|e| {
-            tracing::error!(error = %e, "secrets master key unavailable");
-            DomainError::Unavailable(format!("The secrets master key is unavailable: {e}"))
-        })?;
-        let sealed = crypto::seal(&key, company_id, secret_id, value.as_bytes());
-        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+        let key = self.master_key()?;
+        Ok(crypto::seal_stored(
+            &key,
+            company_id,
+            secret_id,
+            value.as_bytes(),
+        ))
     }
 
     pub async fn list_secrets(

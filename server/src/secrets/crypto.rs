@@ -11,6 +11,7 @@
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{Aead, KeyInit, Nonce, Payload};
+use base64::Engine;
 use hkdf::Hkdf;
 use rand::RngCore;
 use sha2::Sha256;
@@ -112,6 +113,29 @@ pub fn seal(master: &MasterKey, company_id: Uuid, secret_id: Uuid, plaintext: &[
     out.extend_from_slice(&header);
     out.extend_from_slice(&sealed);
     out
+}
+
+/// A sealed version as the databases keep it: base64 text of [`seal`]'s bytes.
+pub fn seal_stored(
+    master: &MasterKey,
+    company_id: Uuid,
+    secret_id: Uuid,
+    plaintext: &[u8],
+) -> String {
+    base64::engine::general_purpose::STANDARD.encode(seal(master, company_id, secret_id, plaintext))
+}
+
+/// Opens the stored (base64) form; text that is not base64 is an unknown format.
+pub fn open_stored(
+    master: &MasterKey,
+    company_id: Uuid,
+    secret_id: Uuid,
+    stored: &str,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(stored)
+        .map_err(|_| CryptoError::UnknownFormat("(not base64)".into()))?;
+    open(master, company_id, secret_id, &sealed)
 }
 
 /// Decrypts one version of a secret; the plaintext is wiped when dropped.

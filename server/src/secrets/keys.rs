@@ -36,6 +36,15 @@ impl SecretKeys {
         }
     }
 
+    /// This instance's key: `PAPERCLIP_SECRETS_MASTER_KEY` from the process environment, else
+    /// the configured key file.
+    pub fn for_config(config: &crate::config::Config) -> SecretKeys {
+        SecretKeys::new(
+            std::env::var(master_key::ENV_VAR).ok(),
+            config.secrets_key_file.clone(),
+        )
+    }
+
     pub fn file(&self) -> &Path {
         &self.file
     }

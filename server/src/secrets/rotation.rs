@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use thiserror::Error;
 
 use super::crypto::{self, MasterKey};
@@ -43,13 +42,6 @@ pub fn previous_file(key_file: &Path) -> PathBuf {
     key_file.with_extension("key.previous")
 }
 
-fn opens(key: &MasterKey, company: uuid::Uuid, v: &crate::store::SecretVersionRecord) -> bool {
-    base64::engine::general_purpose::STANDARD
-        .decode(&v.ciphertext)
-        .ok()
-        .is_some_and(|bytes| crypto::open(key, company, v.secret_id, &bytes).is_ok())
-}
-
 /// Re-seals every secret version under a new key and installs it in place of `key_file`.
 /// `say` hears each step. The servers using this database must be stopped.
 pub async fn rotate(
@@ -76,21 +68,19 @@ pub async fn rotate(
     let versions = store.all_secret_versions().await?;
     let mut resealed = Vec::with_capacity(versions.len());
     for (company, v) in &versions {
-        if opens(&next, *company, v) {
+        if crypto::open_stored(&next, *company, v.secret_id, &v.ciphertext).is_ok() {
             continue;
         }
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(&v.ciphertext)
-            .ok()
-            .and_then(|b| crypto::open(&current, *company, v.secret_id, &b).ok())
-            .ok_or(RotationError::Unopenable {
-                secret: v.secret_id,
-                version: v.version,
+        let plain =
+            crypto::open_stored(&current, *company, v.secret_id, &v.ciphertext).map_err(|_| {
+                RotationError::Unopenable {
+                    secret: v.secret_id,
+                    version: v.version,
+                }
             })?;
-        let sealed = crypto::seal(&next, *company, v.secret_id, &bytes);
         resealed.push((
             v.id,
-            base64::engine::general_purpose::STANDARD.encode(sealed),
+            crypto::seal_stored(&next, *company, v.secret_id, &plain),
         ));
     }
     let count = resealed.len();

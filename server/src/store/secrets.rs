@@ -49,6 +49,33 @@ impl std::fmt::Debug for SecretVersionRecord {
     }
 }
 
+/// Each secret with its own versions (what both backends read for `secrets_with_versions`).
+pub fn group_versions(
+    secrets: Vec<SecretRecord>,
+    versions: Vec<SecretVersionRecord>,
+) -> Vec<(SecretRecord, Vec<SecretVersionRecord>)> {
+    secrets
+        .into_iter()
+        .map(|s| {
+            let own = versions
+                .iter()
+                .filter(|v| v.secret_id == s.id)
+                .cloned()
+                .collect();
+            (s, own)
+        })
+        .collect()
+}
+
+/// Writes the version number a rotation took into its activity entries' details.
+pub fn stamp_version(activity: &mut [ActivityEntry], number: i64) {
+    for entry in activity {
+        if let Some(details) = entry.details.as_object_mut() {
+            details.insert("version".into(), number.into());
+        }
+    }
+}
+
 #[async_trait]
 pub trait SecretStore: Send + Sync + 'static {
     /// The company's secrets, newest first, each with how many agents' configurations name it.

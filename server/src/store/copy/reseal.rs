@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use base64::Engine;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
@@ -110,17 +109,12 @@ fn reseal_row(
             "a secret version without ciphertext".into(),
         ));
     };
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let plain = b64
-        .decode(sealed)
-        .ok()
-        .and_then(|bytes| crypto::open(&keys.source, company, secret, &bytes).ok())
-        .ok_or_else(|| {
+    let plain = crypto::open_stored(&keys.source, company, secret, sealed).map_err(|_| {
             StoreError::Invalid(format!(
                 "cannot decrypt secret {secret} with the source's master key; check that this \
                  instance's key (or PAPERCLIP_SECRETS_MASTER_KEY) is the one its secrets were sealed with"
             ))
         })?;
-    row[text_col] = Val::Text(b64.encode(crypto::seal(&keys.target, company, secret, &plain)));
+    row[text_col] = Val::Text(crypto::seal_stored(&keys.target, company, secret, &plain));
     Ok(row)
 }

@@ -63,11 +63,7 @@ impl SecretStore for PgStore {
             ..version
         };
         secrets::insert_version(&mut tx, &version, "current").await?;
-        for entry in &mut act {
-            if let Some(details) = entry.details.as_object_mut() {
-                details.insert("version".into(), number.into());
-            }
-        }
+        stamp_version(&mut act, number);
         activity::insert(&mut tx, &act).await?;
         let secret = secrets::get(&mut tx, version.secret_id).await?;
         tx.commit().await?;

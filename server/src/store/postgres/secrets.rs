@@ -214,17 +214,7 @@ pub async fn with_versions(
     .try_map(|r: PgRow| version_from(&r))
     .fetch_all(&mut *c)
     .await?;
-    Ok(secrets
-        .into_iter()
-        .map(|s| {
-            let own = versions
-                .iter()
-                .filter(|v| v.secret_id == s.id)
-                .cloned()
-                .collect();
-            (s, own)
-        })
-        .collect())
+    Ok(group_versions(secrets, versions))
 }
 
 pub async fn all_versions(c: &mut PgConnection) -> R<Vec<(Uuid, SecretVersionRecord)>> {

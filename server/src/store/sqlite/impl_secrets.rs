@@ -63,11 +63,7 @@ impl SecretStore for SqliteStore {
                 ..version
             };
             secrets::insert_version(tx, &version, "current")?;
-            for entry in &mut act {
-                if let Some(details) = entry.details.as_object_mut() {
-                    details.insert("version".into(), number.into());
-                }
-            }
+            stamp_version(&mut act, number);
             activity::insert(tx, &act)?;
             secrets::get(tx, version.secret_id)
         })

@@ -205,17 +205,7 @@ pub fn with_versions(
         )?
         .query_map(params![list], version_from_row)?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(secrets
-        .into_iter()
-        .map(|s| {
-            let own = versions
-                .iter()
-                .filter(|v| v.secret_id == s.id)
-                .cloned()
-                .collect();
-            (s, own)
-        })
-        .collect())
+    Ok(group_versions(secrets, versions))
 }
 
 pub fn all_versions(c: &Connection) -> rusqlite::Result<Vec<(Uuid, SecretVersionRecord)>> {
