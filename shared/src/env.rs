@@ -37,6 +37,17 @@ pub fn plain_value(binding: &Value) -> Option<&str> {
     }
 }
 
+/// Whether `config.env` holds a plain value under a sensitive key (something to hide).
+fn has_secrets(config: &Value) -> bool {
+    config
+        .get("env")
+        .and_then(Value::as_object)
+        .is_some_and(|env| {
+            env.iter()
+                .any(|(key, binding)| is_sensitive_key(key) && plain_value(binding).is_some())
+        })
+}
+
 /// `config` with each sensitive plain value in its `env` replaced by [`REDACTED`].
 pub fn redact_config(config: &Value) -> Value {
     let Some(env) = config.get("env").and_then(Value::as_object) else {
@@ -60,8 +71,13 @@ pub fn redact_config(config: &Value) -> Value {
 }
 
 /// Serializes an adapter configuration redacted (for `#[serde(serialize_with)]`).
+/// Most configurations hold nothing to hide and are written as they are, without a copy.
 pub fn serialize_redacted<S: Serializer>(config: &Value, s: S) -> Result<S::Ok, S::Error> {
-    serde::Serialize::serialize(&redact_config(config), s)
+    if has_secrets(config) {
+        serde::Serialize::serialize(&redact_config(config), s)
+    } else {
+        serde::Serialize::serialize(config, s)
+    }
 }
 
 #[cfg(test)]
