@@ -10,10 +10,14 @@ use crate::common::*;
 
 /// The rules over this test server's database and keys (what a run start will use).
 async fn domain_of(s: &TestServer) -> Domain {
-    let config = config_with_url(&s.home, s.database_url().as_deref());
-    let store = paperclip_server::server::open_store(&config).await.unwrap();
-    let secret = paperclip_server::server::instance_secret(&config).unwrap();
-    paperclip_server::server::domain_for(&config, store, &secret)
+    domain_on(&config_with_url(&s.home, s.database_url().as_deref())).await
+}
+
+/// The rules over the database and keys `config` names.
+async fn domain_on(config: &paperclip_server::config::Config) -> Domain {
+    let store = paperclip_server::server::open_store(config).await.unwrap();
+    let secret = paperclip_server::server::instance_secret(config).unwrap();
+    paperclip_server::server::domain_for(config, store, &secret)
 }
 
 async fn secret(s: &TestServer, company: &str, name: &str, value: &str) -> String {
@@ -362,9 +366,7 @@ async fn db_copy_can_reseal_secrets_under_the_targets_key() {
     )
     .unwrap();
     let copy = TestServer::launch_config(config.clone()).await;
-    let store = paperclip_server::server::open_store(&config).await.unwrap();
-    let secret = paperclip_server::server::instance_secret(&config).unwrap();
-    let domain = paperclip_server::server::domain_for(&config, store, &secret);
+    let domain = domain_on(&config).await;
     let env = json!({"A": reference(&a, json!("latest")), "B1": reference(&b, json!(1)),
                      "B": reference(&b, json!("latest"))});
     let resolved = domain.resolve_env(c.parse().unwrap(), &env).await.unwrap();

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
+use super::client::block_on;
 use crate::config::{Config, Overrides};
 use crate::secrets::keys::SecretKeys;
 use crate::secrets::master_key::{self, ENV_VAR};
@@ -11,7 +12,7 @@ use crate::secrets::master_key::{self, ENV_VAR};
 /// Writes the instance's master key to `file` (0600), refusing to replace a file unless told.
 pub fn backup_master_key(file: &Path, force: bool) -> anyhow::Result<()> {
     let config = Config::load(&Overrides::default())?;
-    let keys = SecretKeys::new(std::env::var(ENV_VAR).ok(), config.secrets_key_file.clone());
+    let keys = SecretKeys::for_config(&config);
     let Some(key) = keys.existing()? else {
         bail!(
             "there is no secrets master key yet ({} does not exist and {ENV_VAR} is not set); \
@@ -50,16 +51,13 @@ pub fn rotate_master_key() -> anyhow::Result<()> {
     let config = Config::load(&Overrides::default())?;
     let _lock = crate::server::take_instance_lock(&config)
         .context("stop the server of this instance before rotating its master key")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    block_on(async {
         let store = crate::server::open_store(&config).await?;
-        let done = crate::secrets::rotation::rotate(store.as_ref(), &config.secrets_key_file, |m| {
-            println!("{m}")
-        })
-        .await;
+        let done =
+            crate::secrets::rotation::rotate(store.as_ref(), &config.secrets_key_file, |m| {
+                println!("{m}")
+            })
+            .await;
         store.close().await;
         let done = done?;
         if done.resumed {
@@ -86,11 +84,7 @@ pub fn migrate_inline_env(apply: bool) -> anyhow::Result<()> {
     } else {
         None
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    block_on(async {
         let store = crate::server::open_store(&config).await?;
         let secret = crate::server::instance_secret(&config)?;
         let domain = crate::server::domain_for(&config, store.clone(), &secret);
@@ -119,7 +113,10 @@ pub fn migrate_inline_env(apply: bool) -> anyhow::Result<()> {
             );
         }
         if apply {
-            println!("Moved {} values into secrets, in one transaction.", moves.len());
+            println!(
+                "Moved {} values into secrets, in one transaction.",
+                moves.len()
+            );
         } else {
             println!(
                 "{} values would move. Run again with --apply to move them (stop the server first).",
