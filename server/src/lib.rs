@@ -1,6 +1,7 @@
 //! Paperclip: the control plane for companies run by AI agents, as a library. The `paperclip`
 //! binary and the desktop shell are thin wrappers around [`Server`].
 
+pub mod adapters;
 pub mod api;
 pub mod auth;
 pub mod cli;

@@ -15,6 +15,9 @@ pub fn sqlite() -> Migrations<'static> {
             "../../../migrations/sqlite/0003_cli_auth_company.sql"
         )),
         M::up(include_str!("../../../migrations/sqlite/0004_secrets.sql")),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0005_heartbeats.sql"
+        )),
     ])
 }
 

@@ -222,18 +222,19 @@ pub async fn write_all(
     }
     let sources = got.complete()?;
     // issue_count is recounted from the copied rows (cheap, and right whatever the source held),
-    // and the activity sequence must continue after the copied numbers.
+    // and the identity sequences must continue after the copied numbers.
     sqlx::query(
         "UPDATE companies SET issue_count = (SELECT COUNT(*) FROM issues WHERE issues.company_id = companies.id)",
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "SELECT setval(pg_get_serial_sequence('activity_log', 'seq'), COALESCE(MAX(seq), 0) + 1, false)
-         FROM activity_log",
-    )
-    .execute(&mut *tx)
-    .await?;
+    for (table, column) in [("activity_log", "seq"), ("heartbeat_run_events", "id")] {
+        let sql = format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), COALESCE(MAX({column}), 0) + 1, false)
+             FROM {table}"
+        );
+        sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
+    }
     let mut reports = Vec::new();
     for (i, source) in sources.into_iter().enumerate() {
         let t = &TABLES[i];
