@@ -141,3 +141,33 @@ wire_enum!(SecretStatus { Active = "active", Disabled = "disabled", Archived = "
 wire_enum!(InviteType { CompanyJoin = "company_join", BootstrapCeo = "bootstrap_ceo" });
 
 wire_enum!(JoinTypes { Human = "human", Agent = "agent", Both = "both" });
+
+wire_enum!(RunStatus {
+    Queued = "queued",
+    Running = "running",
+    Succeeded = "succeeded",
+    Failed = "failed",
+    Cancelled = "cancelled",
+    TimedOut = "timed_out",
+    ScheduledRetry = "scheduled_retry",
+    Interrupted = "interrupted",
+});
+
+impl RunStatus {
+    /// A run in one of these states is over; nothing changes it again.
+    pub fn is_terminal(self) -> bool {
+        !matches!(
+            self,
+            RunStatus::Queued | RunStatus::Running | RunStatus::ScheduledRetry
+        )
+    }
+}
+
+wire_enum!(InvocationSource {
+    Timer = "timer",
+    Assignment = "assignment",
+    OnDemand = "on_demand",
+    Automation = "automation",
+});
+
+wire_enum!(TriggerDetail { Manual = "manual", Ping = "ping", Callback = "callback", System = "system" });

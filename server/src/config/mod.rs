@@ -4,6 +4,7 @@
 
 mod error;
 pub mod file;
+pub mod heartbeat;
 mod paths;
 
 use std::net::IpAddr;
@@ -145,6 +146,8 @@ pub struct Config {
     /// `secrets.strictMode` / `PAPERCLIP_SECRETS_STRICT_MODE`: a plain value under a
     /// sensitive env key (`*_API_KEY`, `*_TOKEN`, …) is refused; a secret reference is needed.
     pub secrets_strict_mode: bool,
+    /// The heartbeat scheduler (`HEARTBEAT_SCHEDULER_*`, `HEARTBEAT_MAX_CONCURRENT_RUNS`).
+    pub heartbeat: heartbeat::HeartbeatConfig,
 }
 
 impl Config {
@@ -367,7 +370,9 @@ impl Config {
             "PAPERCLIP_SECRETS_STRICT_MODE",
             settings.secrets_strict_mode.unwrap_or(false),
         )?;
+        let heartbeat = heartbeat::HeartbeatConfig::from_env(env)?;
         let config = Config {
+            heartbeat,
             secrets_strict_mode,
             secrets_key_file,
             run_token_ttl,

@@ -13,6 +13,7 @@ pub mod invites;
 mod issues;
 pub mod members;
 pub mod people;
+pub mod runs;
 pub mod secrets;
 pub mod secrets_migrate;
 mod validate;
@@ -36,6 +37,8 @@ pub struct Domain {
     secret_keys: Arc<SecretKeys>,
     /// `secrets.strictMode`: sensitive env keys must reference secrets.
     strict_secrets: bool,
+    /// The heartbeat service, plugged in once the server has built it.
+    run_control: Arc<std::sync::OnceLock<Arc<dyn runs::RunControl>>>,
 }
 
 impl Domain {
@@ -52,6 +55,7 @@ impl Domain {
             run_tokens: Arc::new(run_tokens),
             secret_keys: Arc::new(secret_keys),
             strict_secrets,
+            run_control: Arc::default(),
         }
     }
 

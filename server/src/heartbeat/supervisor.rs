@@ -179,63 +179,115 @@ async fn pump<R: tokio::io::AsyncRead + Unpin>(
 /// descendant may hold a pipe open; it is being killed).
 const DRAIN: Duration = Duration::from_secs(2);
 
+/// One step of a supervised run: a chunk of output, or the end (after which the group is
+/// gone and the pipes are drained).
+#[derive(Debug)]
+pub enum Step {
+    Output(Stream, Vec<u8>),
+    Ended(Ending),
+}
+
+/// A running process under supervision; `next()` yields its output, then its end.
+pub struct Supervised {
+    running: Running,
+    limits: Limits,
+    stop: watch::Receiver<Option<StopReason>>,
+    deadline: Instant,
+    last_output: Instant,
+    output_open: bool,
+    /// Set once the end is decided: then the group is terminated and the pipes drained.
+    ending: Option<(Ending, Instant)>,
+    done: bool,
+}
+
 impl Running {
-    /// Waits for the end, handing every chunk of output to `on_output` as it comes. Whatever
-    /// ends it, the whole process group is terminated and reaped before this returns.
-    pub async fn supervise<F>(
-        mut self,
+    /// Starts the clocks. Whatever ends the run, the whole process group is terminated and
+    /// reaped before `next()` yields `Step::Ended`.
+    pub fn supervise(
+        self,
         limits: Limits,
-        mut stop: watch::Receiver<Option<StopReason>>,
-        mut on_output: F,
-    ) -> Ending
-    where
-        F: AsyncFnMut(Stream, Vec<u8>),
-    {
-        let start = Instant::now();
-        let deadline = start + limits.timeout;
-        let mut last_output = start;
-        let pgid = self.pid as i32;
-        let mut output_open = true;
-        let ending = loop {
-            let idle_deadline = limits
-                .idle_timeout
-                .map(|idle| last_output + idle)
-                .unwrap_or(deadline);
-            tokio::select! {
-                chunk = self.output.recv(), if output_open => match chunk {
-                    Some((stream, bytes)) => {
-                        last_output = Instant::now();
-                        on_output(stream, bytes).await;
-                    }
-                    None => output_open = false,
-                },
-                status = self.child.wait() => {
-                    let (code, signal) = exit_parts(status.ok());
-                    break Ending::Exited { code, signal };
+        stop: watch::Receiver<Option<StopReason>>,
+    ) -> Supervised {
+        let now = Instant::now();
+        Supervised {
+            running: self,
+            limits,
+            stop,
+            deadline: now + limits.timeout,
+            last_output: now,
+            output_open: true,
+            ending: None,
+            done: false,
+        }
+    }
+}
+
+impl Supervised {
+    /// The next chunk of output, or the end; None after the end was yielded.
+    pub async fn next(&mut self) -> Option<Step> {
+        if self.done {
+            return None;
+        }
+        if self.ending.is_none() {
+            if let Some(ending) = self.watch().await {
+                return Some(Step::Output(ending.0, ending.1));
+            }
+            let ending = self.ending.as_ref().map(|(e, _)| e.clone());
+            let pgid = self.running.pid as i32;
+            terminate_group(&mut self.running.child, pgid, self.limits.grace).await;
+            if let Some(e) = ending {
+                self.ending = Some((e, Instant::now() + DRAIN));
+            }
+        }
+        // What is left in the pipes.
+        if let Some((_, drain_until)) = &self.ending {
+            let drain_until = *drain_until;
+            while self.output_open {
+                match tokio::time::timeout_at(drain_until, self.running.output.recv()).await {
+                    Ok(Some((stream, bytes))) => return Some(Step::Output(stream, bytes)),
+                    Ok(None) | Err(_) => self.output_open = false,
                 }
-                _ = tokio::time::sleep_until(deadline) => break Ending::TimedOut,
-                _ = tokio::time::sleep_until(idle_deadline), if limits.idle_timeout.is_some() => {
-                    break Ending::IdleTimedOut;
+            }
+        }
+        self.done = true;
+        self.ending.take().map(|(e, _)| Step::Ended(e))
+    }
+
+    /// Waits for output (returned) or for the end (stored in `self.ending`, None returned).
+    async fn watch(&mut self) -> Option<(Stream, Vec<u8>)> {
+        if let Some(reason) = *self.stop.borrow() {
+            self.ending = Some((Ending::Stopped(reason), Instant::now()));
+            return None;
+        }
+        let idle = self.limits.idle_timeout;
+        let idle_deadline = idle.map(|i| self.last_output + i).unwrap_or(self.deadline);
+        let ending = tokio::select! {
+            chunk = self.running.output.recv(), if self.output_open => match chunk {
+                Some((stream, bytes)) => {
+                    self.last_output = Instant::now();
+                    return Some((stream, bytes));
                 }
-                changed = stop.changed() => {
-                    let reason = if changed.is_ok() { *stop.borrow() } else { Some(StopReason::ShuttingDown) };
-                    if let Some(reason) = reason {
-                        break Ending::Stopped(reason);
-                    }
+                None => {
+                    self.output_open = false;
+                    return Box::pin(self.watch()).await;
+                }
+            },
+            status = self.running.child.wait() => {
+                let (code, signal) = exit_parts(status.ok());
+                Ending::Exited { code, signal }
+            }
+            _ = tokio::time::sleep_until(self.deadline) => Ending::TimedOut,
+            _ = tokio::time::sleep_until(idle_deadline), if idle.is_some() => Ending::IdleTimedOut,
+            changed = self.stop.changed() => {
+                let reason = if changed.is_ok() { *self.stop.borrow() } else { Some(StopReason::ShuttingDown) };
+                match reason {
+                    Some(reason) => Ending::Stopped(reason),
+                    None => return Box::pin(self.watch()).await,
                 }
             }
         };
-        // Whatever ended it (for an exit: the leader is done), nothing of the group stays.
-        terminate_group(&mut self.child, pgid, limits.grace).await;
-        // What is left in the pipes.
-        let drain_until = Instant::now() + DRAIN;
-        while output_open {
-            match tokio::time::timeout_at(drain_until, self.output.recv()).await {
-                Ok(Some((stream, bytes))) => on_output(stream, bytes).await,
-                Ok(None) | Err(_) => output_open = false,
-            }
-        }
-        ending
+        self.ending = Some((ending, Instant::now()));
+        None
     }
 }
 

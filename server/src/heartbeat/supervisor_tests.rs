@@ -43,13 +43,16 @@ async fn run(
         std::mem::forget(stop_tx);
     }
     let mut out = String::new();
-    let ending = running
-        .supervise(limits, stop_rx, async |stream, bytes| {
-            if stream == Stream::Stdout {
-                out.push_str(&String::from_utf8_lossy(&bytes));
-            }
-        })
-        .await;
+    let mut supervised = running.supervise(limits, stop_rx);
+    let mut ending = None;
+    while let Some(step) = supervised.next().await {
+        match step {
+            Step::Output(Stream::Stdout, bytes) => out.push_str(&String::from_utf8_lossy(&bytes)),
+            Step::Output(Stream::Stderr, _) => {}
+            Step::Ended(e) => ending = Some(e),
+        }
+    }
+    let ending = ending.expect("an end");
     (ending, out, pgid)
 }
 

@@ -7,6 +7,7 @@ mod error;
 pub mod migrations;
 pub mod postgres;
 mod records;
+mod runs;
 mod secrets;
 pub mod sqlite;
 
@@ -17,10 +18,11 @@ use uuid::Uuid;
 pub use access::*;
 pub use error::{StoreError, StoreResult};
 pub use records::*;
+pub use runs::*;
 pub use secrets::*;
 
 #[async_trait]
-pub trait Store: AccessStore + SecretStore + Send + Sync + 'static {
+pub trait Store: AccessStore + SecretStore + RunStore + Send + Sync + 'static {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;
     /// Flush and close cleanly (checkpoint the WAL on SQLite).

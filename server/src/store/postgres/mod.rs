@@ -11,6 +11,7 @@ mod comments;
 mod companies;
 mod connect;
 mod impl_access;
+mod impl_runs;
 mod impl_secrets;
 mod impl_store;
 mod invites;
@@ -18,6 +19,7 @@ mod issues;
 pub mod leader;
 mod members;
 mod rows;
+mod runs;
 mod secrets;
 
 use std::collections::HashMap;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::codec::*;
 use crate::store::AgentKeyRecord;
 
-fn agent_from_row(row: &Row) -> rusqlite::Result<Agent> {
+pub(super) fn agent_from_row(row: &Row) -> rusqlite::Result<Agent> {
     Ok(Agent {
         id: get_uuid(row, "id")?,
         company_id: get_uuid(row, "company_id")?,

@@ -10,11 +10,13 @@ pub(crate) mod codec;
 mod comments;
 mod companies;
 mod impl_access;
+mod impl_runs;
 mod impl_secrets;
 mod impl_store;
 mod invites;
 mod issues;
 mod members;
+mod runs;
 mod secrets;
 mod threads;
 

@@ -1,0 +1,94 @@
+//! The heartbeat scheduler's settings: `HEARTBEAT_SCHEDULER_ENABLED`,
+//! `HEARTBEAT_SCHEDULER_INTERVAL_MS` and `HEARTBEAT_MAX_CONCURRENT_RUNS` (Paperclip's names).
+
+use std::time::Duration;
+
+use super::ConfigError;
+
+#[derive(Debug, Clone)]
+pub struct HeartbeatConfig {
+    /// The timer (invokes and event wake-ups run either way).
+    pub scheduler_enabled: bool,
+    pub interval: Duration,
+    /// Runs executing at once on this server; the rest wait queued.
+    pub max_concurrent_runs: usize,
+}
+
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        HeartbeatConfig {
+            scheduler_enabled: true,
+            interval: Duration::from_secs(30),
+            max_concurrent_runs: 16,
+        }
+    }
+}
+
+fn number(
+    env: &dyn Fn(&str) -> Option<String>,
+    var: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Option<u64>, ConfigError> {
+    let Some(text) = env(var) else {
+        return Ok(None);
+    };
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .map(Some)
+        .ok_or_else(|| ConfigError::Env {
+            var: var.to_string(),
+            message: format!(
+                "{text:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        })
+}
+
+impl HeartbeatConfig {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut config = HeartbeatConfig::default();
+        if let Some(text) = env("HEARTBEAT_SCHEDULER_ENABLED") {
+            config.scheduler_enabled =
+                super::parse_bool(&text).ok_or_else(|| ConfigError::Env {
+                    var: "HEARTBEAT_SCHEDULER_ENABLED".into(),
+                    message: format!("{text:?} is not true or false"),
+                })?;
+        }
+        if let Some(ms) = number(env, "HEARTBEAT_SCHEDULER_INTERVAL_MS", 100..=86_400_000)? {
+            config.interval = Duration::from_millis(ms);
+        }
+        if let Some(n) = number(env, "HEARTBEAT_MAX_CONCURRENT_RUNS", 1..=1000)? {
+            config.max_concurrent_runs = n as usize;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_bad_values_named() {
+        let none = |_: &str| None;
+        let d = HeartbeatConfig::from_env(&none).unwrap();
+        assert!(d.scheduler_enabled);
+        assert_eq!(d.interval, Duration::from_secs(30));
+        let set = |k: &str| match k {
+            "HEARTBEAT_SCHEDULER_ENABLED" => Some("false".to_string()),
+            "HEARTBEAT_SCHEDULER_INTERVAL_MS" => Some("250".to_string()),
+            "HEARTBEAT_MAX_CONCURRENT_RUNS" => Some("3".to_string()),
+            _ => None,
+        };
+        let c = HeartbeatConfig::from_env(&set).unwrap();
+        assert!(!c.scheduler_enabled);
+        assert_eq!(c.interval, Duration::from_millis(250));
+        assert_eq!(c.max_concurrent_runs, 3);
+        let bad = |k: &str| (k == "HEARTBEAT_MAX_CONCURRENT_RUNS").then(|| "0".to_string());
+        let err = HeartbeatConfig::from_env(&bad).unwrap_err().to_string();
+        assert!(err.contains("HEARTBEAT_MAX_CONCURRENT_RUNS"), "{err}");
+    }
+}

@@ -1,0 +1,105 @@
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::enums::{InvocationSource, RunStatus, TriggerDetail};
+use chrono::{DateTime, Utc};
+
+/// One heartbeat run: an agent woken once, through its adapter.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeartbeatRun {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub agent_id: Uuid,
+    pub invocation_source: InvocationSource,
+    pub trigger_detail: Option<TriggerDetail>,
+    pub status: RunStatus,
+    pub wakeup_request_id: Option<Uuid>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+    pub exit_code: Option<i64>,
+    pub signal: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub usage_json: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub result_json: Option<serde_json::Value>,
+    pub session_id_before: Option<String>,
+    pub session_id_after: Option<String>,
+    /// Where the log lives: always `database` here (any replica can read it).
+    pub log_store: String,
+    pub log_bytes: i64,
+    pub last_output_at: Option<DateTime<Utc>>,
+    pub last_output_seq: i64,
+    pub process_pid: Option<i64>,
+    pub process_group_id: Option<i64>,
+    pub process_started_at: Option<DateTime<Utc>>,
+    pub retry_of_run_id: Option<Uuid>,
+    #[schema(value_type = Object)]
+    pub context_snapshot: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The server process executing the run (host name), for orphan reaping; not on the wire.
+    #[serde(skip)]
+    pub runner_host: Option<String>,
+    #[serde(skip)]
+    pub runner_pid: Option<i64>,
+}
+
+/// A range of a run's log: NDJSON lines `{"ts","stream","chunk","seq"}` from byte `offset`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunLog {
+    pub run_id: Uuid,
+    pub store: String,
+    pub log_ref: String,
+    pub content: String,
+    /// Where the next read starts; absent at the end of what is written so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<i64>,
+}
+
+/// One lifecycle or adapter event of a run.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunEvent {
+    pub id: i64,
+    pub company_id: Uuid,
+    pub run_id: Uuid,
+    pub agent_id: Uuid,
+    pub seq: i64,
+    pub event_type: String,
+    pub stream: Option<String>,
+    pub level: Option<String>,
+    pub message: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /agents/:id/wakeup` (and the legacy invoke's body).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WakeAgent {
+    pub source: Option<InvocationSource>,
+    pub trigger_detail: Option<TriggerDetail>,
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<serde_json::Map<String, serde_json::Value>>,
+    #[schema(max_length = 500)]
+    pub idempotency_key: Option<String>,
+    pub force_fresh_session: Option<bool>,
+}
+
+/// The answer to a wake that started no run.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WakeSkipped {
+    /// Always `skipped`.
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+}
