@@ -3,8 +3,13 @@
 //! and reads what came back (session id, usage, cost, errors). They start nothing themselves:
 //! the heartbeat supervisor owns every process.
 
+pub mod claude_local;
+#[cfg(test)]
+mod cli_testing;
+pub mod codex_local;
 pub mod http;
 mod lines;
+mod local_cli;
 pub mod process;
 pub mod which;
 
@@ -117,6 +122,8 @@ pub fn for_type(kind: &str) -> Option<&'static dyn Adapter> {
     match kind {
         "process" => Some(&process::ProcessAdapter),
         "http" => Some(&http::HttpAdapter),
+        "claude_local" => Some(&claude_local::ClaudeLocal),
+        "codex_local" => Some(&codex_local::CodexLocal),
         _ => None,
     }
 }
