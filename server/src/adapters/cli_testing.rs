@@ -101,11 +101,15 @@ pub async fn run_plan(plan: Plan) -> (Ending, Outcome) {
     };
     let running = supervisor::spawn(&launch).expect("spawn");
     let (_stop_tx, stop_rx) = watch::channel(None);
-    let ending = running
-        .supervise(limits, stop_rx, async |stream, bytes| {
-            parser.feed(stream, &bytes)
-        })
-        .await;
+    let mut supervised = running.supervise(limits, stop_rx);
+    let mut ending = None;
+    while let Some(step) = supervised.next().await {
+        match step {
+            supervisor::Step::Output(stream, bytes) => parser.feed(stream, &bytes),
+            supervisor::Step::Ended(e) => ending = Some(e),
+        }
+    }
+    let ending = ending.expect("the run ends");
     let outcome = parser.finish(&ending);
     (ending, outcome)
 }
