@@ -55,7 +55,7 @@ impl Domain {
         }
     }
 
-    pub fn secret_keys(&self) -> &SecretKeys {
+    pub fn secret_keys(&self) -> &Arc<SecretKeys> {
         &self.secret_keys
     }
 
