@@ -262,13 +262,28 @@ pub fn domain_for(config: &Config, store: Arc<dyn Store>, secret: &InstanceSecre
     )
 }
 
-/// Secrets stored and no master key to open them: refuse to start, saying where we looked.
-async fn check_secrets_key(store: &Arc<dyn Store>, keys: &SecretKeys) -> Result<(), StartError> {
+/// Secrets stored and no master key to open them: refuse to start, saying which provider
+/// looked where. With nothing stored yet, a provider that cannot be asked at all (no Secret
+/// Service, `env` without its variable) is named now; the keychain one only as a warning, as
+/// routes that need the key answer 503 with the same words.
+async fn check_secrets_key(
+    store: &Arc<dyn Store>,
+    keys: &Arc<SecretKeys>,
+) -> Result<(), StartError> {
     let versions = store.count_secret_versions().await?;
     if versions == 0 {
-        return Ok(());
+        return match keys.reachable().await {
+            Ok(()) => Ok(()),
+            Err(e @ crate::secrets::master_key::MasterKeyError::EnvUnset) => {
+                Err(StartError::Config(e.to_string()))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the secrets master key cannot be had; storing a secret will fail");
+                Ok(())
+            }
+        };
     }
-    match keys.existing() {
+    match keys.existing_blocking().await {
         Ok(Some(key)) => {
             // The key must open what is stored: a wrong one is named now, not at the first run.
             let Some((company, version)) = store.sample_secret_version().await? else {
@@ -284,20 +299,23 @@ async fn check_secrets_key(store: &Arc<dyn Store>, keys: &SecretKeys) -> Result<
                 Ok(())
             } else {
                 Err(StartError::Config(format!(
-                    "cannot decrypt secrets with this master key ({}): it is not the key the stored \
-                     secrets were sealed with. Restore the right key file (or {}) and start again.",
+                    "cannot decrypt secrets with this master key ({}, secrets provider {}): it is not \
+                     the key the stored secrets were sealed with. {} and start again.",
                     keys.describe(),
-                    crate::secrets::master_key::ENV_VAR
+                    keys.provider().as_str(),
+                    keys.restore_hint()
                 )))
             }
         }
         Ok(None) => Err(StartError::Config(format!(
             "{versions} secret versions are stored, but there is no secrets master key to open them: \
-             {} does not exist and {} is not set. Restore the key file (or set the variable) and start again.",
-            keys.file().display(),
-            crate::secrets::master_key::ENV_VAR
+             {}. {} and start again.",
+            keys.looked_where(),
+            keys.restore_hint()
         ))),
-        Err(e) => Err(StartError::Config(e.to_string())),
+        Err(e) => Err(StartError::Config(format!(
+            "{versions} secret versions are stored, but the secrets master key cannot be read: {e}"
+        ))),
     }
 }
 

@@ -18,6 +18,7 @@ mod cli_auth_rules;
 mod cli_login;
 mod companies;
 mod issues;
+mod keychain;
 mod members;
 mod nginx;
 mod pages;

@@ -140,9 +140,8 @@ fn reseal_keys(
             let keys = SecretKeys::for_config(&config);
             keys.existing()?.ok_or_else(|| {
                 anyhow::anyhow!(
-                    "no secrets master key for the source at {} (nor {}); name it with --source-master-key-file",
-                    keys.file().display(),
-                    master_key::ENV_VAR
+                    "no secrets master key for the source ({}); name it with --source-master-key-file",
+                    keys.looked_where()
                 )
             })?
         }

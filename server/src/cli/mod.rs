@@ -77,8 +77,8 @@ pub enum Command {
 pub enum SecretsCommand {
     /// Copy the secrets master key to a file (mode 0600) to keep somewhere safe
     #[command(
-        long_about = "Copy the secrets master key (PAPERCLIP_SECRETS_MASTER_KEY, else the key file) to \
-        FILE, created with mode 0600. Without this key, stored secrets cannot be opened and a server \
+        long_about = "Copy the secrets master key, from wherever secrets.provider keeps it (the OS \
+        keychain, the key file, or PAPERCLIP_SECRETS_MASTER_KEY), to FILE, created with mode 0600. Without this key, stored secrets cannot be opened and a server \
         holding them will not start: keep the copy away from this machine (a password manager, an \
         offline disk), never beside the database backups it unlocks."
     )]
@@ -92,11 +92,14 @@ pub enum SecretsCommand {
     /// Re-seal every secret under a new master key (stop the server first)
     #[command(
         long_about = "Make a new secrets master key and re-seal every stored secret version under it, \
-        in one database transaction; then the new key replaces the key file and the old one is kept \
-        beside it as master.key.previous (database backups made before now need it). Crash-safe: \
-        interrupted at any point, every secret still opens with one of the two keys on disk, and \
-        running the command again finishes the job. Stop the server (every replica) first. With \
-        PAPERCLIP_SECRETS_MASTER_KEY set, the key is not a file this command can replace."
+        in one database transaction; then the new key replaces the old one, which is kept (database \
+        backups made before now need it): beside the key file as master.key.previous, or in the OS \
+        keychain under account master-key:<instanceId>:previous. Crash-safe: interrupted at any \
+        point, every secret still opens with one of the keys kept (the next one waits in \
+        master.key.next or master-key:<instanceId>:next), and running the command again finishes \
+        the job. Stop the server (every replica) first. With the env provider (or \
+        PAPERCLIP_SECRETS_MASTER_KEY set) the key is not this command's to replace: set the new \
+        one yourself."
     )]
     RotateMasterKey,
     /// Move credentials written inline into agents' env into secrets (a dry run without --apply)
@@ -237,9 +240,12 @@ pub enum DbCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { bind, host, port } => {
-            run::run(crate::config::Overrides { bind, host, port })
-        }
+        Command::Run { bind, host, port } => run::run(crate::config::Overrides {
+            bind,
+            host,
+            port,
+            ..Default::default()
+        }),
         Command::Onboard { yes, force } => onboard::onboard(yes, force),
         Command::AllowedHostname { host, remove } => hostname::allowed_hostname(host, remove),
         Command::Db(DbCommand::Status { url }) => db::status(url),

@@ -6,18 +6,19 @@ use anyhow::{Context, bail};
 
 use super::client::block_on;
 use crate::config::{Config, Overrides};
-use crate::secrets::keys::SecretKeys;
+use crate::secrets::keys::{KeySource, SecretKeys};
 use crate::secrets::master_key::{self, ENV_VAR};
+use crate::secrets::rotation;
 
 /// Writes the instance's master key to `file` (0600), refusing to replace a file unless told.
+/// Works for every provider: the key is read from the keychain, the key file or the variable.
 pub fn backup_master_key(file: &Path, force: bool) -> anyhow::Result<()> {
     let config = Config::load(&Overrides::default())?;
     let keys = SecretKeys::for_config(&config);
     let Some(key) = keys.existing()? else {
         bail!(
-            "there is no secrets master key yet ({} does not exist and {ENV_VAR} is not set); \
-             one is made when the first secret is stored",
-            keys.file().display()
+            "there is no secrets master key yet ({}); one is made when the first secret is stored",
+            keys.looked_where()
         );
     };
     if file.exists() {
@@ -40,34 +41,40 @@ pub fn backup_master_key(file: &Path, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Re-seals every secret version under a new master key (the server must be stopped).
+/// Re-seals every secret version under a new master key (the server must be stopped), in the
+/// key file or the keychain; a key from the environment is the caller's to change.
 pub fn rotate_master_key() -> anyhow::Result<()> {
-    if std::env::var(ENV_VAR).is_ok_and(|v| !v.trim().is_empty()) {
+    let config = Config::load(&Overrides::default())?;
+    let keys = SecretKeys::for_config(&config);
+    if let KeySource::Env(_) = keys.source() {
         bail!(
-            "the master key comes from {ENV_VAR}, not a file this command can replace; unset it to \
-             rotate the key file, or re-seal under a new value with the server's help later"
+            "the master key comes from {ENV_VAR} (secrets provider env), which this command cannot \
+             change: set the new key yourself. To rotate here, keep the key in a file \
+             (PAPERCLIP_SECRETS_PROVIDER=local_encrypted, {ENV_VAR} unset) or in the OS keychain \
+             (PAPERCLIP_SECRETS_PROVIDER=keychain)."
         );
     }
-    let config = Config::load(&Overrides::default())?;
     let _lock = crate::server::take_instance_lock(&config)
         .context("stop the server of this instance before rotating its master key")?;
     block_on(async {
         let store = crate::server::open_store(&config).await?;
-        let done =
-            crate::secrets::rotation::rotate(store.as_ref(), &config.secrets_key_file, |m| {
-                println!("{m}")
-            })
-            .await;
+        let say = |m: String| println!("{m}");
+        let done = match keys.source() {
+            KeySource::Keychain(keychain) => {
+                rotation::rotate_in_keychain(store.as_ref(), keychain, say).await
+            }
+            _ => rotation::rotate(store.as_ref(), &config.secrets.key_file, say).await,
+        };
         store.close().await;
         let done = done?;
         if done.resumed {
             println!("finished a rotation that had been interrupted");
         }
         println!(
-            "Rotated: {} secret versions sealed under the new key. Keep {} as long as you keep \
-             database backups from before now; back up the new key with `paperclip secrets backup-master-key`.",
-            done.versions,
-            done.previous_key_file.display()
+            "Rotated: {} secret versions sealed under the new key. Keep the old key ({}) as long \
+             as you keep database backups from before now; back up the new key with \
+             `paperclip secrets backup-master-key`.",
+            done.versions, done.previous
         );
         Ok(())
     })

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::paths::expand_tilde;
-use super::{BindMode, ConfigError};
+use super::{BindMode, ConfigError, SecretsProvider};
 
 /// What the file says, before environment and flags are layered on.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +25,8 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     pub disable_sign_up: Option<bool>,
     pub trusted_proxies: Vec<String>,
+    /// `secrets.provider`.
+    pub secrets_provider: Option<SecretsProvider>,
     /// `secrets.localEncrypted.keyFilePath`.
     pub secrets_key_file: Option<PathBuf>,
     /// `secrets.strictMode`.
@@ -249,6 +251,12 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
                 format!("must be true or false, found {other}"),
             ));
         }
+    }
+    if let Some(text) = string(path, section("secrets"), "secrets", "provider")? {
+        s.secrets_provider = Some(
+            SecretsProvider::parse(&text)
+                .ok_or_else(|| err(path, "secrets.provider", SecretsProvider::unknown(&text)))?,
+        );
     }
     if let Some(local) = section("secrets").get("localEncrypted") {
         let Value::Object(local) = local else {

@@ -6,6 +6,7 @@ mod error;
 pub mod file;
 pub mod heartbeat;
 mod paths;
+pub mod secrets;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use crate::store::postgres::{PgTarget, parse_bool, parse_pool_size, parse_url};
 
 pub use error::ConfigError;
 pub use paths::InstancePaths;
+pub use secrets::{SecretsConfig, SecretsProvider};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeploymentMode {
@@ -103,6 +105,10 @@ pub struct Overrides {
     pub bind: Option<BindMode>,
     pub host: Option<String>,
     pub port: Option<u16>,
+    /// The secrets provider when neither `PAPERCLIP_SECRETS_PROVIDER` nor `secrets.provider`
+    /// names one: unset (`local_encrypted`) for the headless server, `Keychain` for the
+    /// desktop app. Unlike the fields above, a default: the file and the environment win.
+    pub default_secrets_provider: Option<SecretsProvider>,
 }
 
 /// The validated configuration a server starts from.
@@ -139,10 +145,8 @@ pub struct Config {
     pub tailnet_bind_host: Option<IpAddr>,
     /// How long a run token lives (`PAPERCLIP_AGENT_JWT_TTL_SECONDS`, default an hour).
     pub run_token_ttl: Duration,
-    /// The secrets master key file (`PAPERCLIP_SECRETS_MASTER_KEY_FILE`,
-    /// `secrets.localEncrypted.keyFilePath`, else `instances/<id>/secrets/master.key`);
-    /// `PAPERCLIP_SECRETS_MASTER_KEY` in the environment wins over it.
-    pub secrets_key_file: PathBuf,
+    /// Where the secrets master key lives (`secrets.provider` and what that provider needs).
+    pub secrets: SecretsConfig,
     /// `secrets.strictMode` / `PAPERCLIP_SECRETS_STRICT_MODE`: a plain value under a
     /// sensitive env key (`*_API_KEY`, `*_TOKEN`, …) is refused; a secret reference is needed.
     pub secrets_strict_mode: bool,
@@ -362,10 +366,16 @@ impl Config {
                     })?,
             ),
         };
-        let secrets_key_file = env("PAPERCLIP_SECRETS_MASTER_KEY_FILE")
+        let secrets_key_file = env(secrets::KEY_FILE_ENV)
             .map(|p| PathBuf::from(p.trim()))
             .or(settings.secrets_key_file.clone())
             .unwrap_or_else(|| crate::secrets::master_key::default_key_file(&paths.instance_dir));
+        let secrets = secrets::resolve(
+            env,
+            &settings,
+            overrides.default_secrets_provider,
+            secrets_key_file,
+        )?;
         let secrets_strict_mode = flag(
             "PAPERCLIP_SECRETS_STRICT_MODE",
             settings.secrets_strict_mode.unwrap_or(false),
@@ -374,7 +384,7 @@ impl Config {
         let config = Config {
             heartbeat,
             secrets_strict_mode,
-            secrets_key_file,
+            secrets,
             run_token_ttl,
             tailscale_socket,
             tailnet_bind_host,

@@ -82,7 +82,7 @@ impl Domain {
         if !wanted.is_empty() {
             let ids: Vec<Uuid> = wanted.iter().map(|(_, id, _)| *id).collect();
             let found = self.store.secrets_with_versions(ids).await?;
-            let key = self.master_key()?;
+            let key = self.master_key().await?;
             for (name, id, pinned) in wanted {
                 let missing = || {
                     env_rule(

@@ -59,7 +59,7 @@ impl Domain {
         }
     }
 
-    pub fn secret_keys(&self) -> &SecretKeys {
+    pub fn secret_keys(&self) -> &Arc<SecretKeys> {
         &self.secret_keys
     }
 

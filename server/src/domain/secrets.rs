@@ -168,21 +168,22 @@ impl Domain {
         Ok((scope, secret))
     }
 
-    /// The master key, loaded (or made) on first use; 503 when it cannot be had.
-    pub(crate) fn master_key(&self) -> DomainResult<crypto::MasterKey> {
-        self.secret_keys.get().map_err(|e| {
+    /// The master key, loaded (or made) on first use, off the async runtime (a keychain may
+    /// block); 503 when it cannot be had.
+    pub(crate) async fn master_key(&self) -> DomainResult<crypto::MasterKey> {
+        self.secret_keys.get_blocking().await.map_err(|e| {
             tracing::error!(error = %e, "secrets master key unavailable");
             DomainError::Unavailable(format!("The secrets master key is unavailable: {e}"))
         })
     }
 
-    pub(crate) fn seal_value(
+    pub(crate) async fn seal_value(
         &self,
         company_id: Uuid,
         secret_id: Uuid,
         value: &str,
     ) -> DomainResult<String> {
-        let key = self.master_key()?;
+        let key = self.master_key().await?;
         Ok(crypto::seal_stored(
             &key,
             company_id,
@@ -266,7 +267,7 @@ impl Domain {
             id: Uuid::new_v4(),
             secret_id: secret.id,
             version: 1,
-            ciphertext: self.seal_value(company_id, secret.id, &value)?,
+            ciphertext: self.seal_value(company_id, secret.id, &value).await?,
             created_by_agent_id: None,
             created_by_user_id: Some(board.user_id().to_string()),
             created_at: now,
@@ -390,7 +391,9 @@ impl Domain {
             id: Uuid::new_v4(),
             secret_id: secret.id,
             version: 0,
-            ciphertext: self.seal_value(secret.company_id, secret.id, &value)?,
+            ciphertext: self
+                .seal_value(secret.company_id, secret.id, &value)
+                .await?,
             created_by_agent_id: None,
             created_by_user_id: Some(board.user_id().to_string()),
             created_at: now,

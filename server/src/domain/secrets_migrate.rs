@@ -128,7 +128,7 @@ impl Domain {
                 id: Uuid::new_v4(),
                 secret_id: id,
                 version: 1,
-                ciphertext: self.seal_value(m.company_id, id, &value)?,
+                ciphertext: self.seal_value(m.company_id, id, &value).await?,
                 created_by_agent_id: None,
                 created_by_user_id: Some(LOCAL_BOARD_USER_ID.into()),
                 created_at: now,

@@ -1,7 +1,7 @@
-//! Where the master key comes from, for a headless server: a key file (`local_encrypted`,
-//! created on first use with mode 0600 and refused when others may read it) or the
-//! environment (`PAPERCLIP_SECRETS_MASTER_KEY`, 32 bytes as base64 or hex). The OS keychain
-//! provider (the desktop's default) comes with the secrets routes.
+//! The master key's text form and its file: a key file (`local_encrypted`, created on first
+//! use with mode 0600 and refused when others may read it) or the environment
+//! (`PAPERCLIP_SECRETS_MASTER_KEY`, 32 bytes as base64 or hex). The OS keychain provider is
+//! [`super::keychain`]; [`super::keys`] picks the provider.
 //!
 //! Every error names where it looked and what to do; none contains key material.
 
@@ -14,7 +14,11 @@ use zeroize::Zeroizing;
 
 use super::crypto::MasterKey;
 
-pub const ENV_VAR: &str = "PAPERCLIP_SECRETS_MASTER_KEY";
+pub const ENV_VAR: &str = crate::config::secrets::MASTER_KEY_ENV;
+
+/// How to leave the keychain, in every message that says it cannot be used.
+const USE_A_FILE: &str = "set secrets.provider to local_encrypted \
+    (PAPERCLIP_SECRETS_PROVIDER=local_encrypted) to keep the master key in a file";
 
 #[derive(Debug, Error)]
 pub enum MasterKeyError {
@@ -30,6 +34,28 @@ pub enum MasterKeyError {
     Missing { path: String },
     #[error("cannot use the secrets master key file {path}: {cause}")]
     Io { path: String, cause: std::io::Error },
+    #[error(
+        "PAPERCLIP_SECRETS_MASTER_KEY is not set, and the secrets provider is env, which reads the \
+         master key from it only: set it to 32 bytes as base64 or hex (`openssl rand -base64 32`)"
+    )]
+    EnvUnset,
+    #[error("no secrets master key in the {place}")]
+    NotInKeychain { place: String },
+    #[error("no Secret Service is running on this machine ({cause}); {USE_A_FILE}")]
+    NoSecretService { cause: String },
+    #[error("the OS keychain cannot be opened ({cause}); {USE_A_FILE}")]
+    NoKeychain { cause: String },
+    #[error(
+        "the {place} is locked or refused access ({cause}); unlock the keychain and try again, \
+         or {USE_A_FILE}"
+    )]
+    KeychainLocked { place: String, cause: String },
+    #[error("the {place} could not {action}: {cause}")]
+    Keychain {
+        place: String,
+        action: &'static str,
+        cause: String,
+    },
 }
 
 /// 32 bytes from base64 (standard or URL-safe, padded or not) or hex text.
