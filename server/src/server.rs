@@ -20,7 +20,9 @@ use crate::auth::secret::{self, InstanceSecret};
 use crate::auth::{LOCAL_BOARD_USER_ID, session};
 use crate::config::{Config, DatabaseConfig};
 use crate::domain::Domain;
+use crate::heartbeat::{Heartbeats, RunSettings};
 use crate::net::listen::{self, ListenError};
+use crate::realtime::EventBus;
 use crate::secrets::keys::SecretKeys;
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
@@ -58,6 +60,7 @@ pub struct Bound {
     display_host: String,
     config: Config,
     notices: Vec<String>,
+    heartbeats: Heartbeats,
     _lock: File,
 }
 
@@ -93,8 +96,21 @@ impl Server {
         bound_hosts.push(config.host.clone());
 
         let secret = instance_secret(&config)?;
+        let domain = domain_for(&config, store.clone(), &secret);
+        let bus = EventBus::new();
+        let heartbeats = Heartbeats::new(
+            domain.clone(),
+            bus.clone(),
+            config.heartbeat.clone(),
+            RunSettings {
+                api_url: runtime_api_url(addr),
+                data_dir: config.paths.instance_dir.join("data").join("adapters"),
+            },
+        );
+        domain.set_run_control(Arc::new(heartbeats.clone()));
         let state = AppState {
-            domain: domain_for(&config, store.clone(), &secret),
+            domain,
+            bus,
             mode: config.deployment_mode,
             exposure: config.exposure,
             guard: HostnameGuard::new(
@@ -111,6 +127,10 @@ impl Server {
             }),
         };
         check_secrets_key(&store, state.domain.secret_keys()).await?;
+        heartbeats
+            .start()
+            .await
+            .map_err(|e| StartError::Config(format!("cannot start heartbeats: {e}")))?;
         let notices = if config.deployment_mode == crate::config::DeploymentMode::Authenticated {
             let base = public_base(&config, &listening.display_host, addr.port());
             start_notices(&state.domain, &secret, &base).await?
@@ -131,6 +151,7 @@ impl Server {
             display_host: listening.display_host,
             config,
             notices,
+            heartbeats,
             _lock: lock,
         })
     }
@@ -224,10 +245,28 @@ impl Bound {
                 },
             }
         }
+        // Live runs end `interrupted` (their process groups gone) before the database closes.
+        self.heartbeats.shutdown().await;
         self.store.close().await;
         let _ = std::fs::remove_file(self.config.paths.server_info_file());
         result
     }
+}
+
+/// `PAPERCLIP_API_URL` for runs: this server as reached from this machine (a wildcard bind
+/// is reached on loopback), unless `PAPERCLIP_RUNTIME_API_URL` names another address.
+fn runtime_api_url(addr: SocketAddr) -> String {
+    if let Ok(url) = std::env::var("PAPERCLIP_RUNTIME_API_URL")
+        && !url.trim().is_empty()
+    {
+        return url.trim().trim_end_matches('/').to_string();
+    }
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// The configured database, opened and migrated.

@@ -433,6 +433,36 @@ impl Drop for TestServer {
 }
 
 /// Asserts the error shape of API.md: a string `error` and a snake_case `code`.
+/// Polls a heartbeat run until its status is one of `statuses` (20 s at most); its last
+/// state when it gets there.
+pub async fn wait_for_run(
+    s: &TestServer,
+    key: Option<&str>,
+    run: impl std::fmt::Display,
+    statuses: &[&str],
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (st, v) = s
+            .call(
+                reqwest::Method::GET,
+                &format!("/heartbeat-runs/{run}"),
+                key,
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        if statuses.iter().any(|want| v["status"] == *want) {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "run {run} never reached {statuses:?}: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode) {
     assert_eq!(status, expected, "{body}");
     assert!(body["error"].is_string(), "error must be a string: {body}");

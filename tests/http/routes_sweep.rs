@@ -72,7 +72,7 @@ async fn every_route_answers_a_bad_bearer_with_401() {
     let (_, list) = s.get("/companies").await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     let (_, a) = s.get(&format!("/agents/{}", f.ids["a"])).await;
-    assert_eq!(a["status"], "idle");
+    assert_not_paused_or_terminated(&a);
 }
 
 #[tokio::test]
@@ -86,6 +86,7 @@ async fn every_id_route_answers_404_for_unknown_and_malformed_ids() {
                 let mut ids = f.ids.clone();
                 let name = [
                     "c", "a", "g", "p", "i", "k", "cm", "inv", "claim", "bk", "mem", "ch", "sec",
+                    "run",
                 ]
                 .into_iter()
                 .find(|n| *n == hole)
@@ -152,7 +153,7 @@ async fn board_only_actions_are_403_for_an_agent() {
         .iter()
         .filter(|r| r.access == Access::Board)
         .collect();
-    assert_eq!(board_routes.len(), 19);
+    assert_eq!(board_routes.len(), 20);
     for route in board_routes {
         let path = fill(route.path, &f.ids);
         let body = body_of(route.body, &f.ids);
@@ -210,7 +211,7 @@ async fn board_only_actions_are_403_for_an_agent() {
     assert_eq!(company["name"], "Alpha Sweep");
     assert_eq!(company["status"], "active");
     let (_, me) = s.get(&format!("/agents/{a}")).await;
-    assert_eq!(me["status"], "idle");
+    assert_not_paused_or_terminated(&me);
     assert_eq!(me["budgetMonthlyCents"], 0);
     assert_eq!(me["permissions"], serde_json::json!({}));
     let (_, keys) = s.get(&format!("/agents/{a}/keys")).await;
@@ -314,4 +315,13 @@ async fn every_route_with_a_caller_refuses_a_malformed_run_id_with_400() {
     }
     let (st, _) = s.get(&format!("/companies/{}", f.ids["c"])).await;
     assert_eq!(st, StatusCode::OK);
+}
+
+/// The sweeps wake the agent (its runs come and go), but nothing they send may pause or
+/// terminate it.
+fn assert_not_paused_or_terminated(agent: &serde_json::Value) {
+    assert!(
+        ["idle", "running", "error"].contains(&agent["status"].as_str().unwrap_or("")),
+        "neither paused nor terminated: {agent}"
+    );
 }

@@ -143,6 +143,13 @@ pub const ROUTES: &[Route] = &[
     b("POST", "/issues/{i}/comments", Company, r#"{"body":"hi"}"#, (r#"{"body":42}"#, "body"), Some("body")),
     r("GET", "/issues/{i}/comments/{cm}", Company),
     r("GET", "/issues/{i}/heartbeat-context", Company),
+    b("POST", "/agents/{a}/heartbeat/invoke", Company, r#"{}"#, (r#"{"reason":42}"#, "reason"), None),
+    b("POST", "/agents/{a}/wakeup", Company, r#"{"reason":"sweep"}"#, (r#"{"source":"sometimes"}"#, "source"), None),
+    r("GET", "/companies/{c}/heartbeat-runs", Company),
+    r("GET", "/heartbeat-runs/{run}", Company),
+    r("GET", "/heartbeat-runs/{run}/log", Company),
+    r("GET", "/heartbeat-runs/{run}/events", Company),
+    r("POST", "/heartbeat-runs/{run}/cancel", Board),
 ];
 
 pub fn method(m: &str) -> Method {
@@ -150,7 +157,8 @@ pub fn method(m: &str) -> Method {
 }
 
 /// Real rows: company `c` with agents `a` (the caller of agent tests, key `k`, token) and `a2`,
-/// goal `g`, project `p`, issue `i` with comment `cm`; and the same in another company.
+/// goal `g`, project `p`, issue `i` with comment `cm`, run `run` of `a`; and the same in
+/// another company.
 pub struct Fixture {
     pub ids: HashMap<&'static str, String>,
     pub other: HashMap<&'static str, String>,
@@ -198,6 +206,11 @@ impl Fixture {
             )
             .await;
         assert_eq!(st, StatusCode::CREATED, "{sec}");
+        // A run of `a` (it has no command, so it fails at once: it exists all the same).
+        let (st, run) = s
+            .post(&format!("/agents/{a}/heartbeat/invoke"), json!({}))
+            .await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{run}");
         let mem_company = c.clone();
         HashMap::from([
             ("c", c),
@@ -216,6 +229,7 @@ impl Fixture {
             ("mem", format!("{mem_company}:{}", uuid::Uuid::new_v4())),
             ("sec", id_of(&sec)),
             ("ch", uuid::Uuid::new_v4().to_string()),
+            ("run", id_of(&run)),
         ])
     }
 }

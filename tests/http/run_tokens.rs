@@ -56,11 +56,12 @@ async fn call_run(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-/// A company with an agent, an issue for it, and a board caller able to set them up.
+/// A company with an agent, an issue for it, and a live run of the agent (a `sleep`).
 struct Setup {
     company: String,
     agent: String,
     issue: String,
+    run: Uuid,
 }
 
 async fn setup(s: &TestServer, key: Option<&str>) -> Setup {
@@ -76,7 +77,8 @@ async fn setup(s: &TestServer, key: Option<&str>) -> Setup {
     let agent = call(
         Method::POST,
         &format!("/companies/{company}/agents"),
-        json!({"name": "Worker", "role": "engineer"}),
+        json!({"name": "Worker", "role": "engineer", "adapterType": "process",
+               "adapterConfig": {"command": "sleep", "args": ["120"]}}),
     )
     .await["id"]
         .as_str()
@@ -91,10 +93,22 @@ async fn setup(s: &TestServer, key: Option<&str>) -> Setup {
         .as_str()
         .unwrap()
         .to_string();
+    let run = call(
+        Method::POST,
+        &format!("/agents/{agent}/heartbeat/invoke"),
+        json!({}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    wait_for_run(s, key, run, &["running"]).await;
     Setup {
         company,
         agent,
         issue,
+        run,
     }
 }
 
@@ -103,9 +117,20 @@ async fn exercise(s: &TestServer, board_key: Option<&str>) {
         company,
         agent,
         issue,
+        run,
     } = setup(s, board_key).await;
     let tokens = minter(s, Duration::from_secs(3600));
-    let run = Uuid::new_v4();
+    // A run that does not exist gives no identity, whatever the signature.
+    let (st, e) = call_run(
+        s,
+        Method::GET,
+        "/agents/me",
+        &tokens.mint(&claims(&agent, &company, Uuid::new_v4()), now()),
+        None,
+        None,
+    )
+    .await;
+    assert_error(st, &e, StatusCode::UNAUTHORIZED);
     let token = tokens.mint(&claims(&agent, &company, run), now());
 
     // It is its agent.
@@ -197,18 +222,43 @@ async fn exercise(s: &TestServer, board_key: Option<&str>) {
     .await;
     assert_error(st, &e, StatusCode::NOT_FOUND);
 
-    // A terminated agent's token stops working at once.
+    // The token ends with its run: cancelled, it is refused, and the checkout lock it held
+    // is gone with it.
+    let (st, ended) = s
+        .call(
+            Method::POST,
+            &format!("/heartbeat-runs/{run}/cancel"),
+            board_key,
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{ended}");
+    assert_eq!(ended["status"], "cancelled");
+    let (st, e) = call_run(s, Method::GET, "/agents/me", &token, None, None).await;
+    assert_error(st, &e, StatusCode::UNAUTHORIZED);
+    assert!(e["error"].as_str().unwrap().contains("ended"), "{e}");
+    let (_, issue_now) = s
+        .call(Method::GET, &format!("/issues/{issue}"), board_key, None)
+        .await;
+    assert_eq!(issue_now["checkoutRunId"], Value::Null, "{issue_now}");
+
+    // A terminated agent's token stops working at once (and its run is ended).
+    let their_token = tokens.mint(&claims(&theirs.agent, &theirs.company, theirs.run), now());
+    let (st, _) = call_run(s, Method::GET, "/agents/me", &their_token, None, None).await;
+    assert_eq!(st, StatusCode::OK);
     let (st, _) = s
         .call(
             Method::POST,
-            &format!("/agents/{agent}/terminate"),
+            &format!("/agents/{}/terminate", theirs.agent),
             board_key,
             Some(json!({})),
         )
         .await;
     assert_eq!(st, StatusCode::OK);
-    let (st, e) = call_run(s, Method::GET, "/agents/me", &token, None, None).await;
+    let (st, e) = call_run(s, Method::GET, "/agents/me", &their_token, None, None).await;
     assert_error(st, &e, StatusCode::UNAUTHORIZED);
+    let ended = wait_for_run(s, board_key, theirs.run, &["cancelled"]).await;
+    assert_eq!(ended["status"], "cancelled", "{ended}");
 }
 
 #[tokio::test]

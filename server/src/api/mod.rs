@@ -12,6 +12,7 @@ mod extract;
 mod health;
 mod issues;
 mod members;
+mod runs;
 mod secrets;
 pub mod state;
 
@@ -95,6 +96,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(agents::terminate))
         .routes(routes!(agents::list_keys, agents::create_key))
         .routes(routes!(agents::revoke_key))
+        .routes(routes!(runs::invoke))
+        .routes(routes!(runs::wakeup))
+        .routes(routes!(runs::list))
+        .routes(routes!(runs::get))
+        .routes(routes!(runs::log))
+        .routes(routes!(runs::events))
+        .routes(routes!(runs::cancel))
         .routes(routes!(issues::list, issues::create))
         .routes(routes!(issues::get, issues::update))
         .routes(routes!(issues::checkout))

@@ -9,6 +9,8 @@ use crate::net::proxies::TrustedProxies;
 #[derive(Clone)]
 pub struct AppState {
     pub domain: Domain,
+    /// Live events (the WebSocket reads them).
+    pub bus: crate::realtime::EventBus,
     pub mode: DeploymentMode,
     pub exposure: Exposure,
     pub guard: HostnameGuard,

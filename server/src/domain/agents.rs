@@ -378,6 +378,14 @@ impl Domain {
         let act = scope.activity(action, "agent", a.id, json!({"name": a.name}));
         self.store.save_agent(a.clone(), vec![act]).await?;
         if to == AgentStatus::Terminated {
+            // Nothing of a terminated agent keeps running.
+            if let Some(control) = self.run_control.get() {
+                for run in self.store.open_runs_of_agent(a.id).await? {
+                    control
+                        .cancel(run, "The agent was terminated".into(), Vec::new())
+                        .await?;
+                }
+            }
             for key in self.store.list_agent_keys(a.id).await? {
                 if key.revoked_at.is_none() {
                     let act = scope.activity(
@@ -533,8 +541,8 @@ impl Domain {
     }
 
     /// The agent of a run token this instance signed: the agent must still exist in the
-    /// token's company and be allowed to authenticate. (Once heartbeat runs exist, a token
-    /// also ends with its run.)
+    /// token's company and be allowed to authenticate, and the token's run must still be
+    /// queued or running (a token ends with its run, whatever its `exp`).
     pub async fn authenticate_run_token(&self, token: &str) -> DomainResult<Actor> {
         let claims = self
             .run_tokens
@@ -552,6 +560,16 @@ impl Domain {
                 "Agent is {} and cannot authenticate",
                 agent.status
             )));
+        }
+        // A run token lives exactly as long as its run.
+        match self.store.get_run(claims.run_id).await? {
+            Some(run) if run.agent_id == agent.id && !run.status.is_terminal() => {}
+            Some(_) => {
+                return Err(DomainError::Unauthorized(
+                    "Run token is not valid: its run has ended".into(),
+                ));
+            }
+            None => return Err(unauthorized()),
         }
         Ok(Actor::Agent {
             agent_id: agent.id,

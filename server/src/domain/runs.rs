@@ -146,7 +146,7 @@ impl Domain {
         };
         let activity = scope.activity(
             "heartbeat.invoked",
-            "agent",
+            "heartbeat_run",
             agent.id,
             json!({"agentId": agent.id, "source": source}),
         );

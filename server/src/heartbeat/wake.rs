@@ -252,9 +252,10 @@ impl Heartbeats {
         wakeup.run_id = Some(run.id);
         let mut activity = Vec::new();
         if let Some(mut act) = r.activity.clone() {
-            if let Some(d) = act.details.as_object_mut() {
-                d.insert("runId".into(), json!(run.id));
-            }
+            // Paperclip records the invoke on the run it made.
+            act.entity_type = "heartbeat_run".into();
+            act.entity_id = run.id.to_string();
+            act.run_id = Some(run.id);
             activity.push(act);
         }
         store.queue_run(run.clone(), wakeup, activity).await?;
