@@ -432,7 +432,6 @@ impl Drop for TestServer {
     }
 }
 
-/// Asserts the error shape of API.md: a string `error` and a snake_case `code`.
 /// Polls a heartbeat run until its status is one of `statuses` (20 s at most); its last
 /// state when it gets there.
 pub async fn wait_for_run(
@@ -463,6 +462,7 @@ pub async fn wait_for_run(
     }
 }
 
+/// Asserts the error shape of API.md: a string `error` and a snake_case `code`.
 pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode) {
     assert_eq!(status, expected, "{body}");
     assert!(body["error"].is_string(), "error must be a string: {body}");

@@ -364,3 +364,117 @@ async fn waking_needs_the_board_or_the_agent_itself_and_a_paused_agent_is_skippe
         .await;
     assert_error(st, &e, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_claude_session_is_resumed_and_an_unknown_one_is_replaced_by_a_fresh_one() {
+    let s = test_server!();
+    let record = s.home.join("fake-claude.jsonl");
+    let config = |mode: &str| {
+        json!({
+            "command": fixture("fake-claude"),
+            "env": {"FAKE_CLI_RECORD": record.display().to_string(), "FAKE_CLI_MODE": mode},
+        })
+    };
+    let (company, agent) = company_with_agent(&s, "claude_local", config("ok")).await;
+    let (_, issue) = s
+        .call(
+            Method::POST,
+            &format!("/companies/{company}/issues"),
+            None,
+            Some(json!({"title": "Think", "assigneeAgentId": agent})),
+        )
+        .await;
+    let on_issue = json!({"payload": {"issueId": issue["id"]}});
+    let run_to_end = async |body: Value| {
+        let run = invoke(&s, &agent, body).await;
+        wait_for_run(
+            &s,
+            None,
+            run["id"].as_str().unwrap(),
+            &["succeeded", "failed"],
+        )
+        .await
+    };
+
+    let first = run_to_end(on_issue.clone()).await;
+    assert_eq!(first["status"], "succeeded", "{first}");
+    let session = first["sessionIdAfter"]
+        .as_str()
+        .expect("a session")
+        .to_string();
+    assert!(
+        first["usageJson"]["inputTokens"].as_i64().unwrap() > 0,
+        "{first}"
+    );
+    assert_eq!(first["usageJson"]["provider"], "anthropic");
+
+    let second = run_to_end(on_issue.clone()).await;
+    assert_eq!(second["status"], "succeeded", "{second}");
+    assert_eq!(second["sessionIdBefore"], session.as_str());
+    let calls: Vec<Value> = std::fs::read_to_string(&record)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let argv = |call: &Value| -> Vec<String> {
+        call["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!argv(&calls[0]).contains(&"--resume".to_string()));
+    assert!(
+        argv(&calls[1])
+            .windows(2)
+            .any(|w| w == ["--resume", session.as_str()])
+    );
+    assert!(
+        calls.iter().all(|c| c["apiKeySet"] == true),
+        "every run had its token"
+    );
+    assert!(
+        calls.iter().all(|c| !c.to_string().contains("eyJ")),
+        "no token in argv or the recorded environment"
+    );
+
+    // The CLI no longer knows the session: the run retries once, fresh, and succeeds.
+    let (st, _) = s
+        .call(
+            Method::PATCH,
+            &format!("/agents/{agent}"),
+            None,
+            Some(json!({"adapterConfig": config("unknown_session")})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let third = run_to_end(on_issue).await;
+    assert_eq!(third["status"], "succeeded", "{third}");
+    assert_eq!(third["sessionIdBefore"], session.as_str());
+    let fresh = third["sessionIdAfter"].as_str().unwrap();
+    assert_ne!(fresh, session, "a fresh session replaced the unknown one");
+    let calls: Vec<Value> = std::fs::read_to_string(&record)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(calls.len(), 4, "one retry, not more: {calls:?}");
+    assert!(argv(&calls[2]).contains(&"--resume".to_string()));
+    assert!(!argv(&calls[3]).contains(&"--resume".to_string()));
+    let (_, log) = s
+        .call(
+            Method::GET,
+            &format!("/heartbeat-runs/{}/log", third["id"].as_str().unwrap()),
+            None,
+            None,
+        )
+        .await;
+    assert!(
+        log["content"]
+            .as_str()
+            .unwrap()
+            .contains("retrying with a fresh session"),
+        "{log}"
+    );
+}
