@@ -478,3 +478,101 @@ async fn a_claude_session_is_resumed_and_an_unknown_one_is_replaced_by_a_fresh_o
         "{log}"
     );
 }
+
+#[tokio::test]
+async fn a_run_gets_its_secrets_with_project_env_over_agent_env_and_paperclip_keys_last() {
+    let s = test_server!();
+    let script = "echo \"A=$API_TOKEN B=$SHARED C=$PAPERCLIP_AGENT_ID\"";
+    let (company, agent) = company_with_agent(
+        &s,
+        "process",
+        json!({"command": "sh", "args": ["-c", script]}),
+    )
+    .await;
+    let (st, secret) = s
+        .call(
+            Method::POST,
+            &format!("/companies/{company}/secrets"),
+            None,
+            Some(json!({"name": "api token", "value": "tok-secret-value-123"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{secret}");
+    let env = json!({
+        "API_TOKEN": {"type": "secret_ref", "secretId": secret["id"]},
+        "SHARED": "from-agent",
+        "PAPERCLIP_AGENT_ID": "forged",
+    });
+    let (st, _) = s
+        .call(
+            Method::PATCH,
+            &format!("/agents/{agent}"),
+            None,
+            Some(json!({"adapterConfig": {"command": "sh", "args": ["-c", script], "env": env}})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, project) = s
+        .call(
+            Method::POST,
+            &format!("/companies/{company}/projects"),
+            None,
+            Some(json!({"name": "P", "env": {"SHARED": "from-project"}})),
+        )
+        .await;
+    let (_, issue) = s
+        .call(
+            Method::POST,
+            &format!("/companies/{company}/issues"),
+            None,
+            Some(json!({"title": "T", "assigneeAgentId": agent, "projectId": project["id"]})),
+        )
+        .await;
+    let run = invoke(&s, &agent, json!({"payload": {"issueId": issue["id"]}})).await;
+    let run_id = run["id"].as_str().unwrap();
+    let ended = wait_for_run(&s, None, run_id, &["succeeded", "failed"]).await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
+    let (_, log) = s
+        .call(
+            Method::GET,
+            &format!("/heartbeat-runs/{run_id}/log"),
+            None,
+            None,
+        )
+        .await;
+    let content = log["content"].as_str().unwrap();
+    // The process had the value; the log masks it. The project won; PAPERCLIP_* was ours.
+    assert!(content.contains("A=***REDACTED***"), "{content}");
+    assert!(!content.contains("tok-secret-value-123"), "{content}");
+    assert!(content.contains("B=from-project"), "{content}");
+    assert!(content.contains(&format!("C={agent}")), "{content}");
+
+    // An unknown reference fails the run, naming it, before any process starts.
+    let (st, _) = s
+        .call(
+            Method::DELETE,
+            &format!("/secrets/{}", secret["id"].as_str().unwrap()),
+            None,
+            None,
+        )
+        .await;
+    assert!(st.is_success(), "{st}");
+    let run = invoke(&s, &agent, json!({})).await;
+    let failed = wait_for_run(
+        &s,
+        None,
+        run["id"].as_str().unwrap(),
+        &["failed", "succeeded"],
+    )
+    .await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("API_TOKEN"),
+        "{failed}"
+    );
+    assert_eq!(
+        failed["processPid"],
+        Value::Null,
+        "no process was started: {failed}"
+    );
+}
