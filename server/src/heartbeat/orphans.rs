@@ -28,9 +28,16 @@ impl Heartbeats {
             {
                 continue;
             }
-            let killed = run
-                .process_group_id
-                .map(|pgid| end_group(pgid as i32, &run.id.to_string()));
+            let killed = match run.process_group_id {
+                // Waits for the processes to go: off the async runtime.
+                Some(pgid) => {
+                    let id = run.id.to_string();
+                    tokio::task::spawn_blocking(move || end_group(pgid as i32, &id))
+                        .await
+                        .ok()
+                }
+                None => None,
+            };
             let error = match killed {
                 Some(n) if n > 0 => format!(
                     "The server stopped during the run; at restart its process group ({n} processes left) was ended"
