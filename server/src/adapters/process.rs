@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::local_cli;
 use super::*;
 use crate::heartbeat::supervisor::{Ending, Stream};
 
@@ -35,25 +36,25 @@ impl Adapter for ProcessAdapter {
 /// The last bytes of each stream, kept for the result.
 const TAIL: usize = 32 * 1024;
 
-#[derive(Default)]
 pub struct Tails {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
+    stdout: local_cli::Tail,
+    stderr: local_cli::Tail,
 }
 
-fn keep_tail(buf: &mut Vec<u8>, bytes: &[u8]) {
-    buf.extend_from_slice(bytes);
-    if buf.len() > TAIL {
-        let cut = buf.len() - TAIL;
-        buf.drain(..cut);
+impl Default for Tails {
+    fn default() -> Self {
+        Tails {
+            stdout: local_cli::Tail::new(TAIL),
+            stderr: local_cli::Tail::new(TAIL),
+        }
     }
 }
 
 impl OutputParser for Tails {
     fn feed(&mut self, stream: Stream, bytes: &[u8]) {
         match stream {
-            Stream::Stdout => keep_tail(&mut self.stdout, bytes),
-            Stream::Stderr => keep_tail(&mut self.stderr, bytes),
+            Stream::Stdout => self.stdout.push(bytes),
+            Stream::Stderr => self.stderr.push(bytes),
         }
     }
 
@@ -74,8 +75,8 @@ impl OutputParser for Tails {
             error_code: error.as_ref().map(|_| "adapter_failed".to_string()),
             error,
             result_json: Some(json!({
-                "stdout": String::from_utf8_lossy(&self.stdout),
-                "stderr": String::from_utf8_lossy(&self.stderr),
+                "stdout": self.stdout.text(),
+                "stderr": self.stderr.text(),
             })),
             ..Outcome::default()
         }

@@ -54,6 +54,18 @@ fn reference(binding: &Value) -> Result<Option<Uuid>, ()> {
     }
 }
 
+/// The keys of `env` bound to a secret (their resolved values are credentials to mask).
+pub fn secret_bound_keys(env: &Value) -> Vec<String> {
+    env.as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(_, binding)| matches!(reference(binding), Ok(Some(_))))
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Domain {
     /// The plain environment `env` stands for in `company_id`, every reference opened, in one
     /// read of the store. A reference that cannot be honoured fails the whole resolution,

@@ -20,6 +20,7 @@ mod validate;
 
 use std::sync::Arc;
 
+pub use env::secret_bound_keys;
 pub use error::{DomainError, DomainResult};
 pub use issues::IssueListQuery;
 pub use issues::checkout::ForceReleased;

@@ -79,27 +79,17 @@ impl Heartbeats {
         let mut vars: Vec<(String, String)> =
             std::env::vars().filter(|(k, _)| inherited(k)).collect();
         let mut secret_values = Vec::new();
-        let plain_keys = |env: &Value| -> Vec<String> {
-            env.as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(_, b)| !b.is_object() || b["type"] == "plain")
-                        .map(|(k, _)| k.clone())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
         let mut layers = vec![agent.adapter_config["env"].clone()];
         if let Some(project_env) = self.project_env(run).await? {
             layers.push(project_env);
         }
         for layer in layers {
-            let plain = plain_keys(&layer);
+            let secret_keys = crate::domain::secret_bound_keys(&layer);
             for (key, value) in domain.resolve_env(agent.company_id, &layer).await? {
                 if key.starts_with("PAPERCLIP_") {
                     continue;
                 }
-                if !plain.contains(&key) {
+                if secret_keys.contains(&key) {
                     secret_values.push(value.to_string());
                 }
                 set(&mut vars, &key, value.to_string());
