@@ -115,7 +115,7 @@ pub struct TestServer {
     _tmp: Option<Arc<tempfile::TempDir>>,
     db: Option<Arc<TestDb>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 pub fn config_for(home: &Path, db: Option<&TestDb>) -> Config {
@@ -268,21 +268,38 @@ impl TestServer {
         s
     }
 
-    /// A server from a ready configuration.
+    /// A server from a ready configuration. It runs on a runtime of its own in its own
+    /// thread, as in production: dropping it (even while the test's runtime is blocked,
+    /// say, dropping a PostgreSQL database) still shuts it down cleanly.
     pub async fn launch_config(config: Config) -> TestServer {
         let home = config.paths.home.clone();
-        let bound = Server::bind(config).await.expect("server binds");
-        let base = format!("http://{}/api", bound.local_addr());
-        let notices = bound.notices().to_vec();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            bound
-                .serve(async {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("serve");
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime for the server");
+            rt.block_on(async move {
+                let bound = Server::bind(config).await.expect("server binds");
+                let base = format!("http://{}/api", bound.local_addr());
+                let _ = ready_tx.send((base, bound.notices().to_vec()));
+                bound
+                    .serve(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .expect("serve");
+            });
         });
+        let Ok((base, notices)) = ready_rx.await else {
+            // The thread ended before it was ready: show its panic.
+            match thread.join() {
+                Err(panic) => std::panic::resume_unwind(panic),
+                Ok(()) => panic!("the server thread ended before it bound"),
+            }
+        };
         TestServer {
             base,
             client: Client::new(),
@@ -292,7 +309,7 @@ impl TestServer {
             _tmp: None,
             db: None,
             stop: Some(tx),
-            task: Some(task),
+            thread: Some(thread),
         }
     }
 
@@ -346,8 +363,13 @@ impl TestServer {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(thread) = self.thread.take() {
+            let joined = tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .expect("join the server thread");
+            if let Err(panic) = joined {
+                std::panic::resume_unwind(panic);
+            }
         }
     }
 
@@ -428,6 +450,13 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // Waits for a clean shutdown (runs ended, database closed) before the
+            // home and database go; a server's panic is the test's failure.
+            if thread.join().is_err() && !std::thread::panicking() {
+                panic!("the server thread panicked");
+            }
         }
     }
 }

@@ -90,9 +90,10 @@ async fn two_hundred_creations_across_two_replicas_never_repeat_an_identifier() 
 async fn the_leader_lock_has_one_holder_and_passes_on_when_it_dies() {
     let s = test_server!();
     let target = parse_url(&s.database_url().unwrap()).unwrap();
-    let mut first = LeaderLock::new("heartbeat-scheduler");
-    let mut second = LeaderLock::new("heartbeat-scheduler");
-    let mut other_work = LeaderLock::new("backups");
+    // Not the scheduler's lock: the test server's own scheduler takes that one.
+    let mut first = LeaderLock::new("test-leader");
+    let mut second = LeaderLock::new("test-leader");
+    let mut other_work = LeaderLock::new("test-backups");
     assert!(first.try_acquire(&target).await.unwrap());
     assert!(
         first.try_acquire(&target).await.unwrap(),
@@ -109,7 +110,7 @@ async fn the_leader_lock_has_one_holder_and_passes_on_when_it_dies() {
 
     // The holder "dies": its connection goes away without unlocking.
     drop(second);
-    let mut third = LeaderLock::new("heartbeat-scheduler");
+    let mut third = LeaderLock::new("test-leader");
     let mut taken = false;
     for _ in 0..50 {
         if third.try_acquire(&target).await.unwrap() {
