@@ -85,11 +85,13 @@ async fn an_invoked_agent_works_its_issue_through_the_api_and_the_run_succeeds()
     let s = test_server!();
     let (company, agent) =
         company_with_agent(&s, "process", json!({"command": fixture("skill-agent")})).await;
+    // The agent files its own issue: its own change wakes nobody, the invoke does.
+    let key = s.key(&agent).await;
     let (st, issue) = s
         .call(
             Method::POST,
             &format!("/companies/{company}/issues"),
-            None,
+            Some(&key),
             Some(json!({"title": "Write the plan", "assigneeAgentId": agent})),
         )
         .await;
@@ -379,11 +381,12 @@ async fn a_claude_session_is_resumed_and_an_unknown_one_is_replaced_by_a_fresh_o
         })
     };
     let (company, agent) = company_with_agent(&s, "claude_local", config("ok")).await;
+    let key = s.key(&agent).await; // its own issue: no assignment wake
     let (_, issue) = s
         .call(
             Method::POST,
             &format!("/companies/{company}/issues"),
-            None,
+            Some(&key),
             Some(json!({"title": "Think", "assigneeAgentId": agent})),
         )
         .await;

@@ -87,7 +87,8 @@ async fn setup(s: &TestServer, key: Option<&str>) -> Setup {
     let issue = call(
         Method::POST,
         &format!("/companies/{company}/issues"),
-        json!({"title": "Do it", "status": "todo", "assigneeAgentId": agent}),
+        // Unassigned: the run takes it by checkout (an assignment would wake a second run).
+        json!({"title": "Do it", "status": "todo"}),
     )
     .await["id"]
         .as_str()

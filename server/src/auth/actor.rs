@@ -235,6 +235,14 @@ impl CompanyScope {
         self.who.run_id
     }
 
+    /// (type, id) of the actor, as activity and wake-ups record who acted.
+    pub fn actor_ref(&self) -> (ActorType, String) {
+        match &self.who.actor {
+            Actor::Board { user_id, .. } => (ActorType::User, user_id.clone()),
+            Actor::Agent { agent_id, .. } => (ActorType::Agent, agent_id.to_string()),
+        }
+    }
+
     /// An activity entry by this actor, in this company.
     pub fn activity(
         &self,
@@ -243,10 +251,7 @@ impl CompanyScope {
         entity_id: impl ToString,
         details: serde_json::Value,
     ) -> ActivityEntry {
-        let (actor_type, actor_id) = match &self.who.actor {
-            Actor::Board { user_id, .. } => (ActorType::User, user_id.clone()),
-            Actor::Agent { agent_id, .. } => (ActorType::Agent, agent_id.to_string()),
-        };
+        let (actor_type, actor_id) = self.actor_ref();
         ActivityEntry {
             id: Uuid::new_v4(),
             company_id: self.company_id,

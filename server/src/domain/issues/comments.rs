@@ -85,6 +85,8 @@ impl Domain {
                 self.store
                     .insert_comment(comment.clone(), vec![act])
                     .await?;
+                self.wake_after_comment(&scope, &before, &before, &comment)
+                    .await;
                 return Ok(comment);
             }
             let mut issue = before.clone();
@@ -94,6 +96,7 @@ impl Domain {
                 scope.activity("issue.updated", "issue", issue.id, serde_json::json!({"identifier": issue.identifier, "status": {"from": before.status, "to": issue.status}, "source": "comment"})),
                 comment_activity(&scope, &issue, &comment),
             ];
+            let reopened = issue.clone();
             let write = IssueWrite {
                 issue,
                 expected_updated_at: before.updated_at,
@@ -102,6 +105,8 @@ impl Domain {
                 activity,
             };
             if self.store.update_issue(write).await? {
+                self.wake_after_comment(&scope, &before, &reopened, &comment)
+                    .await;
                 return Ok(comment);
             }
         }

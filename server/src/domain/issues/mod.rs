@@ -4,6 +4,7 @@
 pub mod checkout;
 pub mod comments;
 mod update;
+mod wakes;
 
 use std::collections::{HashMap, HashSet};
 
@@ -393,10 +394,13 @@ impl Domain {
             idempotency_key: idempotency_key.clone(),
         };
         match self.store.create_issue(draft, blockers, vec![act]).await {
-            Ok(issue) => Ok(CreatedIssue {
-                issue,
-                deduplicated: false,
-            }),
+            Ok(issue) => {
+                self.wake_after_create(&scope, &issue).await;
+                Ok(CreatedIssue {
+                    issue,
+                    deduplicated: false,
+                })
+            }
             // Two creates with one idempotency key raced: the first one wins.
             Err(crate::store::StoreError::Conflict(_)) if idempotency_key.is_some() => {
                 let key = idempotency_key.unwrap_or_default();

@@ -125,6 +125,8 @@ impl Domain {
             let comment = write.comment.clone();
             let issue = write.issue.clone();
             if self.store.update_issue(write).await? {
+                self.wake_after_update(&scope, &before, &issue, comment.as_ref())
+                    .await;
                 return Ok(UpdatedIssue {
                     issue,
                     changes,
