@@ -170,4 +170,9 @@ wire_enum!(InvocationSource {
     Automation = "automation",
 });
 
+wire_enum!(
+    /// How a webhook run ended, as its receiver reports it.
+    CallbackStatus { Succeeded = "succeeded", Failed = "failed" }
+);
+
 wire_enum!(TriggerDetail { Manual = "manual", Ping = "ping", Callback = "callback", System = "system" });

@@ -300,8 +300,6 @@ async fn a_server_shutdown_ends_live_runs_interrupted_with_nothing_left_running(
     );
     let ended = wait_for_run(&s, None, &run_id, &["interrupted"]).await;
     assert_eq!(ended["errorCode"], "server_shutdown", "{ended}");
-    // Stopped, not dropped: on PostgreSQL a dropped server that leads the scheduler holds
-    // its database drop up for a minute (see the session note).
     s.stop().await;
 }
 

@@ -37,3 +37,4 @@ mod secrets_logs;
 mod secrets_resolve;
 mod skill_agent;
 mod wakeups;
+mod webhooks;

@@ -38,3 +38,4 @@ mod secrets_logs;
 mod secrets_resolve;
 mod skill_agent;
 mod wakeups;
+mod webhooks;

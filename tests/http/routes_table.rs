@@ -150,6 +150,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/heartbeat-runs/{run}/log", Company),
     r("GET", "/heartbeat-runs/{run}/events", Company),
     r("POST", "/heartbeat-runs/{run}/cancel", Board),
+    b("POST", "/heartbeat-runs/{run}/callback", Company, r#"{"status":"succeeded"}"#, (r#"{"status":"sometimes"}"#, "status"), Some("status")),
 ];
 
 pub fn method(m: &str) -> Method {

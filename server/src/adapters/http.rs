@@ -84,6 +84,11 @@ impl Adapter for HttpAdapter {
         body.insert("agentId".into(), input.agent_id.to_string().into());
         body.insert("runId".into(), input.run_id.to_string().into());
         body.insert("context".into(), input.context.clone());
+        // Where a receiver that answers 202 reports the end (with the agent's own key).
+        if let Some(api) = env_value(&input.env, "PAPERCLIP_API_URL") {
+            let callback = format!("{api}/api/heartbeat-runs/{}/callback", input.run_id);
+            body.insert("callbackUrl".into(), callback.into());
+        }
         let callback_timeout = limits_from(input.config, 1.0)?.timeout;
         Ok(Plan::Http(HttpCall {
             url,

@@ -103,6 +103,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::log))
         .routes(routes!(runs::events))
         .routes(routes!(runs::cancel))
+        .routes(routes!(runs::callback))
         .routes(routes!(issues::list, issues::create))
         .routes(routes!(issues::get, issues::update))
         .routes(routes!(issues::checkout))

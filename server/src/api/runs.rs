@@ -158,3 +158,20 @@ pub async fn cancel(
             .await?,
     ))
 }
+
+#[utoipa::path(post, path = "/api/heartbeat-runs/{runId}/callback", tag = "runs", params(("runId" = String, Path)),
+    request_body = RunCallback,
+    responses((status = 200, body = HeartbeatRun), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn callback(
+    State(s): State<AppState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Body(input): Body<RunCallback>,
+) -> ApiResult<Json<HeartbeatRun>> {
+    Ok(Json(
+        s.domain
+            .report_run(&who, path_id(&id, "Heartbeat run not found")?, input)
+            .await?,
+    ))
+}

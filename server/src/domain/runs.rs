@@ -54,6 +54,13 @@ pub trait RunControl: Send + Sync {
         reason: String,
         activity: Vec<ActivityEntry>,
     ) -> DomainResult<HeartbeatRun>;
+    /// Ends a running webhook run as its receiver reports (any replica may take the report).
+    async fn complete(
+        &self,
+        run: HeartbeatRun,
+        agent: Agent,
+        report: RunCallback,
+    ) -> DomainResult<HeartbeatRun>;
 }
 
 /// Longest log range one read returns.
@@ -242,6 +249,69 @@ impl Domain {
         let reason = format!("Cancelled by a board operator ({})", board.user_id());
         let cancelled = self.run_control()?.cancel(run, reason, vec![act]).await?;
         Ok(cancelled)
+    }
+}
+
+impl Domain {
+    /// `POST /heartbeat-runs/:id/callback`: the run's own agent (the webhook's receiver,
+    /// with that agent's key) reports how a webhook run it accepted ended.
+    pub async fn report_run(
+        &self,
+        who: &RequestActor,
+        id: Uuid,
+        report: RunCallback,
+    ) -> DomainResult<HeartbeatRun> {
+        let run = self.get_run(who, id).await?;
+        if who.agent_id() != Some(run.agent_id) {
+            return Err(DomainError::Forbidden(
+                "Only the run's own agent can report how it ended".into(),
+            ));
+        }
+        super::validate::optional_text("summary", report.summary.as_deref(), 10_000)?;
+        super::validate::optional_text("error", report.error.as_deref(), 10_000)?;
+        if let Some(u) = &report.usage {
+            for (field, n) in [
+                ("usage.inputTokens", u.input_tokens),
+                ("usage.cachedInputTokens", u.cached_input_tokens),
+                ("usage.outputTokens", u.output_tokens),
+            ] {
+                if n.is_some_and(|n| n < 0) {
+                    return Err(DomainError::invalid(
+                        field,
+                        format!("{field} must not be negative"),
+                    ));
+                }
+            }
+            if u.cost_usd.is_some_and(|c| !(c.is_finite() && c >= 0.0)) {
+                return Err(DomainError::invalid(
+                    "usage.costUsd",
+                    "usage.costUsd must be a non-negative number",
+                ));
+            }
+            super::validate::optional_text("usage.model", u.model.as_deref(), 200)?;
+            super::validate::optional_text("usage.provider", u.provider.as_deref(), 200)?;
+        }
+        let agent = self
+            .store
+            .get_agent(run.agent_id)
+            .await?
+            .ok_or(DomainError::NotFound("Agent not found"))?;
+        if agent.adapter_type != "http" {
+            return Err(DomainError::conflict(
+                "not_a_webhook_run",
+                format!(
+                    "Only runs of http agents report through the callback; this agent uses {:?}",
+                    agent.adapter_type
+                ),
+            ));
+        }
+        if run.status != RunStatus::Running {
+            return Err(DomainError::conflict(
+                "run_not_running",
+                format!("Run is {}; only a running run can be reported", run.status),
+            ));
+        }
+        self.run_control()?.complete(run, agent, report).await
     }
 }
 

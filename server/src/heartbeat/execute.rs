@@ -26,11 +26,11 @@ pub(super) struct Cancel {
 }
 
 /// How the adapter part of a run went.
-struct Ran {
-    ending: Ending,
-    outcome: Outcome,
-    limits: Option<supervisor::Limits>,
-    session_used: Option<String>,
+pub(super) struct Ran {
+    pub ending: Ending,
+    pub outcome: Outcome,
+    pub limits: Option<supervisor::Limits>,
+    pub session_used: Option<String>,
 }
 
 impl Ran {
@@ -231,11 +231,15 @@ impl Heartbeats {
                     };
                 }
                 Plan::Http(call) => {
-                    let (ending, outcome) = super::http::call(call, stop.clone(), log).await;
+                    let (ending, outcome, limit) = super::http::call(call, stop.clone(), log).await;
                     return Ran {
                         ending,
                         outcome,
-                        limits: None,
+                        limits: Some(supervisor::Limits {
+                            timeout: limit,
+                            idle_timeout: None,
+                            grace: Duration::ZERO,
+                        }),
                         session_used: None,
                     };
                 }
@@ -244,7 +248,7 @@ impl Heartbeats {
         unreachable!("the second attempt always returns")
     }
 
-    fn finish_of(
+    pub(super) fn finish_of(
         &self,
         run: &HeartbeatRun,
         agent: &Agent,
@@ -383,7 +387,7 @@ impl Heartbeats {
     }
 
     /// Writes a run's end, retrying while the database is briefly unavailable.
-    async fn write_finish(&self, finish: RunFinish) -> Option<HeartbeatRun> {
+    pub(super) async fn write_finish(&self, finish: RunFinish) -> Option<HeartbeatRun> {
         for attempt in 0..5u64 {
             match self.inner.store.finish_run(finish.clone()).await {
                 Ok(run) => return run,

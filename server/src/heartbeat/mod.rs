@@ -5,6 +5,7 @@
 //! the server starts it after binding (orphans reaped, queued runs resumed, timer started)
 //! and shuts it down before closing the database (every live run ends `interrupted`).
 
+mod callback;
 mod env;
 mod execute;
 mod http;
@@ -204,6 +205,15 @@ impl RunControl for Heartbeats {
         activity: Vec<ActivityEntry>,
     ) -> DomainResult<HeartbeatRun> {
         self.cancel_run(run, reason, activity).await
+    }
+
+    async fn complete(
+        &self,
+        run: HeartbeatRun,
+        agent: Agent,
+        report: RunCallback,
+    ) -> DomainResult<HeartbeatRun> {
+        self.complete_run(run, agent, report).await
     }
 }
 

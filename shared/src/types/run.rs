@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::enums::{InvocationSource, RunStatus, TriggerDetail};
+use crate::enums::{CallbackStatus, InvocationSource, RunStatus, TriggerDetail};
 use chrono::{DateTime, Utc};
 
 /// One heartbeat run: an agent woken once, through its adapter.
@@ -102,4 +102,39 @@ pub struct WakeSkipped {
     pub status: String,
     pub reason: String,
     pub message: String,
+}
+
+/// `POST /heartbeat-runs/:id/callback`: the receiver of a webhook run that answered 202
+/// reports how the run ended.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunCallback {
+    pub status: CallbackStatus,
+    /// What was done, for the run's result (`resultJson.summary`).
+    #[schema(max_length = 10000)]
+    pub summary: Option<String>,
+    /// Why it failed (with `status: failed`).
+    #[schema(max_length = 10000)]
+    pub error: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Map<String, serde_json::Value>>,
+    pub usage: Option<CallbackUsage>,
+}
+
+/// Tokens and cost a webhook run reports; stored on the run and as a cost event.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallbackUsage {
+    #[schema(minimum = 0)]
+    pub input_tokens: Option<i64>,
+    #[schema(minimum = 0)]
+    pub cached_input_tokens: Option<i64>,
+    #[schema(minimum = 0)]
+    pub output_tokens: Option<i64>,
+    #[schema(minimum = 0)]
+    pub cost_usd: Option<f64>,
+    #[schema(max_length = 200)]
+    pub model: Option<String>,
+    #[schema(max_length = 200)]
+    pub provider: Option<String>,
 }
