@@ -177,6 +177,11 @@ impl Bound {
 
     /// What a person must do now, printed at start (the bootstrap invite or the board claim
     /// URL while one is open).
+    /// The heartbeat service (benchmarks call its scheduler's tick directly).
+    pub fn heartbeats(&self) -> &Heartbeats {
+        &self.heartbeats
+    }
+
     pub fn notices(&self) -> &[String] {
         &self.notices
     }

@@ -269,3 +269,47 @@ async fn the_last_blocker_done_and_the_last_child_closed_wake_their_assignees() 
     assert_eq!(ctx["issueId"], parent["id"]);
     assert_eq!(ctx["childIssueIds"].as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test]
+async fn the_timer_wakes_only_agents_whose_interval_elapsed() {
+    let s = TestServer::start_env(&[("HEARTBEAT_SCHEDULER_INTERVAL_MS", "100")])
+        .await
+        .expect("a server");
+    let c = s.company("Timer Co").await;
+    let agent = async |name: &str, heartbeat: Value| -> String {
+        let (st, a) = s
+            .post(
+                &format!("/companies/{c}/agents"),
+                json!({"name": name, "adapterType": "process", "adapterConfig": {"command": "true"},
+                       "runtimeConfig": {"heartbeat": heartbeat}}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{a}");
+        a["id"].as_str().unwrap().to_string()
+    };
+    let due = agent("Due", json!({"enabled": true, "intervalSec": 1})).await;
+    let later = agent("Later", json!({"enabled": true, "intervalSec": 3600})).await;
+    let zero = agent("Zero", json!({"enabled": true, "intervalSec": 0})).await;
+    let off = agent("Off", json!({"enabled": false, "intervalSec": 1})).await;
+    let odd = agent("Odd", json!({"enabled": true, "intervalSec": "soon"})).await;
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let runs = loop {
+        let runs = settled_runs(&s, &c, &due).await;
+        if !runs.is_empty() {
+            break runs;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the timer never woke the due agent"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(runs[0]["invocationSource"], "timer");
+    assert_eq!(runs[0]["contextSnapshot"]["wakeReason"], "heartbeat_timer");
+    let (_, woken) = s.get(&format!("/agents/{due}")).await;
+    assert!(woken["lastHeartbeatAt"].is_string(), "{woken}");
+    for quiet in [&later, &zero, &off, &odd] {
+        assert!(runs_of(&s, &c, quiet).await.is_empty(), "{quiet} woke");
+    }
+}

@@ -70,10 +70,22 @@ impl Heartbeats {
         let (stop_tx, stop_rx) = watch::channel(None);
         self.live().insert(run.id, stop_tx.clone());
         self.publish_status(&run);
-        self.publish_agent_status(agent.id).await;
         let watcher = tokio::spawn(watch_for_end_elsewhere(self.clone(), run.id, stop_tx));
-        self.event(&run, 1, "lifecycle", "info", "run started", None)
-            .await;
+        // The claim made the agent `running`; said without a read, in order with the run's
+        // later events.
+        self.publish(
+            run.company_id,
+            "agent.status",
+            json!({"agentId": agent.id, "status": AgentStatus::Running, "outcome": "running"}),
+        );
+        // Recorded beside the start, not before it: the process starts meanwhile.
+        let me = self.clone();
+        let started = run.clone();
+        self.spawn(async move {
+            me.event(&started, 1, "lifecycle", "info", "run started", None)
+                .await;
+        })
+        .await;
 
         let mut log = RunLog::new(&self, &run, Vec::new());
         let ran = self.run_adapter(&run, &agent, stop_rx, &mut log).await;
@@ -160,22 +172,14 @@ impl Heartbeats {
                     limits,
                     mut parser,
                 } => {
-                    self.event(
-                        run,
-                        2 + attempt,
-                        "adapter.invoke",
-                        "info",
-                        "adapter invocation",
-                        Some(json!({
-                            "adapterType": agent.adapter_type,
-                            "command": launch.program,
-                            "commandArgs": launch.args,
-                            "cwd": launch.cwd,
-                            "envKeys": launch.env.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-                            "resumedSession": session,
-                        })),
-                    )
-                    .await;
+                    let invoked = json!({
+                        "adapterType": agent.adapter_type,
+                        "command": launch.program,
+                        "commandArgs": launch.args,
+                        "cwd": launch.cwd,
+                        "envKeys": launch.env.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                        "resumedSession": session,
+                    });
                     let running = match supervisor::spawn(&launch) {
                         Ok(r) => r,
                         Err(e) => {
@@ -187,12 +191,18 @@ impl Heartbeats {
                         }
                     };
                     let pid = running.pid as i64;
-                    if let Err(e) = self
-                        .inner
-                        .store
-                        .set_run_process(run.id, pid, pid, now())
-                        .await
-                    {
+                    let (recorded, _) = tokio::join!(
+                        self.inner.store.set_run_process(run.id, pid, pid, now()),
+                        self.event(
+                            run,
+                            2 + attempt,
+                            "adapter.invoke",
+                            "info",
+                            "adapter invocation",
+                            Some(invoked),
+                        ),
+                    );
+                    if let Err(e) = recorded {
                         tracing::warn!(run_id = %run.id, error = %e, "could not record the run's process");
                     }
                     let mut supervised = running.supervise(limits, stop.clone());

@@ -44,7 +44,7 @@ impl Heartbeats {
     pub async fn tick(&self) -> DomainResult<usize> {
         let at = now();
         let mut woken = 0;
-        for agent in self.inner.store.timer_agents().await? {
+        for agent in self.inner.store.due_timer_agents(at).await? {
             let policy = Policy::of(&agent);
             if policy.interval_sec == 0 {
                 continue;

@@ -213,6 +213,8 @@ pub trait RunStore: Send + Sync + 'static {
         previous: Option<Timestamp>,
         now: Timestamp,
     ) -> StoreResult<bool>;
-    /// Agents of active companies whose `runtimeConfig.heartbeat.enabled` is true.
-    async fn timer_agents(&self) -> StoreResult<Vec<Agent>>;
+    /// Agents of active companies whose timer is on (`runtimeConfig.heartbeat.enabled`, an
+    /// `intervalSec` above 0) and due at `at`: `intervalSec` since their last heartbeat (or
+    /// their creation). Filtered in the database, so a tick over many agents stays cheap.
+    async fn due_timer_agents(&self, at: Timestamp) -> StoreResult<Vec<Agent>>;
 }

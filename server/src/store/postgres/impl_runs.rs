@@ -145,7 +145,7 @@ impl RunStore for PgStore {
         Ok(runs::claim_timer(&mut *self.conn().await?, agent_id, previous, now).await?)
     }
 
-    async fn timer_agents(&self) -> StoreResult<Vec<Agent>> {
-        Ok(runs::timer_agents(&mut *self.conn().await?).await?)
+    async fn due_timer_agents(&self, at: Timestamp) -> StoreResult<Vec<Agent>> {
+        Ok(runs::due_timer_agents(&mut *self.conn().await?, at).await?)
     }
 }

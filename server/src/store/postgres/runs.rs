@@ -504,13 +504,22 @@ pub async fn claim_timer(
     Ok(n == 1)
 }
 
-pub async fn timer_agents(c: &mut PgConnection) -> R<Vec<Agent>> {
+pub async fn due_timer_agents(c: &mut PgConnection, at: Timestamp) -> R<Vec<Agent>> {
+    // A non-numeric intervalSec counts as 0 (off), as the service reads it.
     sqlx::query(
-        "SELECT a.* FROM agents a JOIN companies co ON co.id = a.company_id
-         WHERE co.status = 'active'
-           AND a.status IN ('active', 'idle', 'running', 'error')
-           AND a.runtime_config -> 'heartbeat' ->> 'enabled' = 'true'",
+        "SELECT a.* FROM (
+             SELECT a.*, CASE WHEN jsonb_typeof(a.runtime_config -> 'heartbeat' -> 'intervalSec') = 'number'
+                              THEN (a.runtime_config -> 'heartbeat' ->> 'intervalSec')::float8
+                              ELSE 0 END AS interval_sec
+             FROM agents a JOIN companies co ON co.id = a.company_id
+             WHERE co.status = 'active'
+               AND a.status IN ('active', 'idle', 'running', 'error')
+               AND a.runtime_config -> 'heartbeat' ->> 'enabled' = 'true'
+         ) a
+         WHERE a.interval_sec > 0
+           AND COALESCE(a.last_heartbeat_at, a.created_at) + make_interval(secs => a.interval_sec) <= $1",
     )
+    .bind(at)
     .try_map(|r: PgRow| super::rows::agent(&r))
     .fetch_all(c)
     .await

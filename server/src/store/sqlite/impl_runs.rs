@@ -143,7 +143,7 @@ impl RunStore for SqliteStore {
             .await
     }
 
-    async fn timer_agents(&self) -> StoreResult<Vec<Agent>> {
-        self.read(runs::timer_agents).await
+    async fn due_timer_agents(&self, at: Timestamp) -> StoreResult<Vec<Agent>> {
+        self.read(move |c| runs::due_timer_agents(c, at)).await
     }
 }

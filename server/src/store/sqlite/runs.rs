@@ -464,12 +464,19 @@ pub fn claim_timer(
     Ok(n == 1)
 }
 
-pub fn timer_agents(c: &Connection) -> rusqlite::Result<Vec<Agent>> {
+pub fn due_timer_agents(c: &Connection, at: Timestamp) -> rusqlite::Result<Vec<Agent>> {
+    // Seconds since the epoch from stored RFC 3339 text: (julianday - 2440587.5) * 86400.
     let mut stmt = c.prepare_cached(
         "SELECT a.* FROM agents a JOIN companies co ON co.id = a.company_id
          WHERE co.status = 'active'
            AND a.status IN ('active', 'idle', 'running', 'error')
-           AND json_extract(a.runtime_config, '$.heartbeat.enabled') = 1",
+           AND json_extract(a.runtime_config, '$.heartbeat.enabled') = 1
+           AND CAST(json_extract(a.runtime_config, '$.heartbeat.intervalSec') AS REAL) > 0
+           AND (julianday(COALESCE(a.last_heartbeat_at, a.created_at)) - 2440587.5) * 86400.0
+               + CAST(json_extract(a.runtime_config, '$.heartbeat.intervalSec') AS REAL)
+               <= ?1",
     )?;
-    stmt.query_map([], super::agents::agent_from_row)?.collect()
+    let now = at.timestamp_micros() as f64 / 1e6;
+    stmt.query_map([now], super::agents::agent_from_row)?
+        .collect()
 }
