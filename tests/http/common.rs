@@ -214,6 +214,19 @@ impl TestServer {
         s
     }
 
+    /// Like `replica`, with more environment variables (`HEARTBEAT_SCHEDULER_INTERVAL_MS`, …).
+    #[allow(dead_code)]
+    pub async fn replica_env(&self, extra: &[(&str, &str)]) -> TestServer {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let url = self.db.as_ref().map(|d| d.url.as_str());
+        let config = config_with_env(tmp.path(), url, extra).expect("config");
+        let mut s = Self::launch_config(config).await;
+        s.home = tmp.path().to_path_buf();
+        s.db = self.db.clone();
+        s._tmp = Some(Arc::new(tmp));
+        s
+    }
+
     /// This server's PostgreSQL database, kept alive as long as the handle is (None on SQLite).
     #[allow(dead_code)]
     pub fn database(&self) -> Option<Arc<TestDb>> {

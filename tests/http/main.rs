@@ -35,6 +35,8 @@ mod schema;
 mod secrets;
 mod secrets_logs;
 mod secrets_resolve;
+mod server_crash;
 mod skill_agent;
+mod wake_bursts;
 mod wakeups;
 mod webhooks;

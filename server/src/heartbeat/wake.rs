@@ -15,6 +15,10 @@ use crate::store::{RunClaim, RunFinish, SessionChange, WakeupRecord};
 /// The task key of timer wakes without a task.
 pub const HEARTBEAT_TASK: &str = "__heartbeat__";
 
+/// How many times a wake tries again to merge or queue while other wakes of the same task
+/// keep getting there first.
+const WAKE_ATTEMPTS: usize = 32;
+
 /// `runtimeConfig.heartbeat` of an agent.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
@@ -126,7 +130,7 @@ impl Heartbeats {
         let policy = Policy::of(agent);
         let at = now();
         let context = enrich(&r);
-        let mut wakeup = WakeupRecord {
+        let wakeup = WakeupRecord {
             id: Uuid::new_v4(),
             company_id: agent.company_id,
             agent_id: agent.id,
@@ -179,35 +183,74 @@ impl Heartbeats {
             return Ok(WakeOutcome::Skipped { reason, message });
         }
 
-        let open = store.open_runs_of_agent(agent.id).await?;
         let key = context.get("taskKey").cloned();
-        let queued_same_task = open.iter().find(|run| {
-            run.status == RunStatus::Queued && run.context_snapshot.get("taskKey") == key.as_ref()
-        });
-        if let Some(run) = queued_same_task {
-            let merged = merge(&run.context_snapshot, &context);
-            wakeup.status = "coalesced".into();
-            wakeup.coalesced_count = 1;
-            wakeup.run_id = Some(run.id);
+        // One queued run per task: the wake merges into the agent's queued run of its task,
+        // or queues one when there is none. Both writes are conditional (the merge on the
+        // context it was computed from, the queueing on there being no queued run of the
+        // task), so concurrent wakes (two requests, two replicas) neither lose a reason nor
+        // queue two runs: the one that loses reads again. After many collisions the wake
+        // queues a run of its own rather than fail.
+        let mut queueing: Option<(HeartbeatRun, WakeupRecord, Vec<ActivityEntry>)> = None;
+        for attempt in 0..=WAKE_ATTEMPTS {
+            let last = attempt == WAKE_ATTEMPTS;
+            let open = store.open_runs_of_agent(agent.id).await?;
+            let queued_same_task = open.iter().find(|run| {
+                run.status == RunStatus::Queued
+                    && run.context_snapshot.get("taskKey") == key.as_ref()
+            });
+            if let Some(run) = queued_same_task.filter(|_| !last) {
+                let merged = merge(&run.context_snapshot, &context);
+                let mut coalesced = wakeup.clone();
+                coalesced.status = "coalesced".into();
+                coalesced.coalesced_count = 1;
+                coalesced.run_id = Some(run.id);
+                let expected = run.context_snapshot.clone();
+                if store
+                    .coalesce_into_run(run.id, expected, merged.clone(), coalesced)
+                    .await?
+                {
+                    let mut run = run.clone();
+                    run.context_snapshot = merged;
+                    return Ok(WakeOutcome::Coalesced(run));
+                }
+                continue;
+            }
+            if r.source == InvocationSource::Timer && !open.is_empty() {
+                let (w, reason, message) = skip(
+                    "heartbeat.timer.run_open",
+                    "The agent already has a run under way; the timer wakes it next time.",
+                );
+                store.insert_wakeup(w).await?;
+                return Ok(WakeOutcome::Skipped { reason, message });
+            }
+            if queueing.is_none() {
+                queueing = Some(self.new_run(&r, &context, &wakeup, at).await?);
+            }
+            let (run, wakeup, activity) = queueing.clone().expect("prepared above");
             if store
-                .coalesce_into_run(run.id, merged.clone(), wakeup.clone())
+                .queue_run(run.clone(), wakeup, activity, !last)
                 .await?
             {
-                let mut run = run.clone();
-                run.context_snapshot = merged;
-                return Ok(WakeOutcome::Coalesced(run));
+                return Ok(self.queued(run));
             }
         }
-        if r.source == InvocationSource::Timer && !open.is_empty() {
-            let (w, reason, message) = skip(
-                "heartbeat.timer.run_open",
-                "The agent already has a run under way; the timer wakes it next time.",
-            );
-            store.insert_wakeup(w).await?;
-            return Ok(WakeOutcome::Skipped { reason, message });
-        }
+        unreachable!("the last attempt queues unconditionally")
+    }
 
-        let task_key = key.as_ref().and_then(Value::as_str).map(str::to_string);
+    /// The run a wake queues, with its wake-up record and activity.
+    async fn new_run(
+        &self,
+        r: &WakeRequest,
+        context: &Map<String, Value>,
+        wakeup: &WakeupRecord,
+        at: Timestamp,
+    ) -> DomainResult<(HeartbeatRun, WakeupRecord, Vec<ActivityEntry>)> {
+        let store = &self.inner.store;
+        let agent = &r.agent;
+        let task_key = context
+            .get("taskKey")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let fresh = context.get("forceFreshSession") == Some(&json!(true))
             || context.get("wakeReason") == Some(&json!("issue_assigned"));
         let session_before = match (&task_key, fresh) {
@@ -243,12 +286,13 @@ impl Heartbeats {
             process_group_id: None,
             process_started_at: None,
             retry_of_run_id: None,
-            context_snapshot: Value::Object(context),
+            context_snapshot: Value::Object(context.clone()),
             created_at: at,
             updated_at: at,
             runner_host: None,
             runner_pid: None,
         };
+        let mut wakeup = wakeup.clone();
         wakeup.run_id = Some(run.id);
         let mut activity = Vec::new();
         if let Some(mut act) = r.activity.clone() {
@@ -258,7 +302,11 @@ impl Heartbeats {
             act.run_id = Some(run.id);
             activity.push(act);
         }
-        store.queue_run(run.clone(), wakeup, activity).await?;
+        Ok((run, wakeup, activity))
+    }
+
+    /// Announces a queued run.
+    fn queued(&self, run: HeartbeatRun) -> WakeOutcome {
         self.publish(
             run.company_id,
             "heartbeat.run.queued",
@@ -270,7 +318,7 @@ impl Heartbeats {
                 "wakeupRequestId": run.wakeup_request_id,
             }),
         );
-        Ok(WakeOutcome::Queued(run))
+        WakeOutcome::Queued(run)
     }
 
     /// Starts what can start now, for every agent with queued runs. (Boxed: a run's end
@@ -320,7 +368,8 @@ impl Heartbeats {
             let Some(next) = open.iter().find(|r| r.status == RunStatus::Queued) else {
                 return Ok(());
             };
-            if running >= Policy::of(&agent).max_concurrent_runs {
+            let max_running = Policy::of(&agent).max_concurrent_runs;
+            if running >= max_running {
                 return Ok(());
             }
             let Ok(permit) = self.inner.slots.clone().try_acquire_owned() else {
@@ -337,6 +386,7 @@ impl Heartbeats {
                 now: now(),
                 issue_id,
                 agent_name_key: agent.name.trim().to_lowercase(),
+                max_running: max_running as i64,
             };
             let Some(run) = store.claim_run(claim).await? else {
                 continue;

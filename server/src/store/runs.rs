@@ -136,24 +136,33 @@ pub struct RunClaim {
     /// The issue whose execution lock the run takes (when its agent is the assignee).
     pub issue_id: Option<Uuid>,
     pub agent_name_key: String,
+    /// The agent's limit of runs at once (`maxConcurrentRuns`): the claim fails while that
+    /// many of its runs are running. Checked in the claim's transaction, so two servers (or
+    /// two tasks of one) cannot both take the last place.
+    pub max_running: i64,
 }
 
 #[async_trait]
 pub trait RunStore: Send + Sync + 'static {
-    /// Inserts a queued run with the wake-up that asked for it.
+    /// Inserts a queued run with the wake-up that asked for it. With `alone`, only if the
+    /// agent has no queued run of the same task (`taskKey` of the context, absent alike):
+    /// false then, and the wake should merge into that run instead.
     async fn queue_run(
         &self,
         run: HeartbeatRun,
         wakeup: WakeupRecord,
         activity: Vec<ActivityEntry>,
-    ) -> StoreResult<()>;
+        alone: bool,
+    ) -> StoreResult<bool>;
     /// A wake-up that started no run of its own (skipped, or coalesced into `wakeup.run_id`).
     async fn insert_wakeup(&self, wakeup: WakeupRecord) -> StoreResult<()>;
-    /// Merges a wake into a run still queued: its context becomes `context`. False when the
-    /// run is no longer queued.
+    /// Merges a wake into a run still queued: its context becomes `context` if it still is
+    /// `expected` (a compare-and-set, so concurrent merges cannot overwrite each other).
+    /// False when the run is no longer queued or its context changed.
     async fn coalesce_into_run(
         &self,
         run_id: Uuid,
+        expected: Value,
         context: Value,
         wakeup: WakeupRecord,
     ) -> StoreResult<bool>;
@@ -162,7 +171,8 @@ pub trait RunStore: Send + Sync + 'static {
     /// Every queued or running run of the instance, oldest first.
     async fn open_runs(&self) -> StoreResult<Vec<HeartbeatRun>>;
     /// queued → running for this process; the agent becomes `running` and the issue's
-    /// execution lock is stamped. None when the run was no longer queued.
+    /// execution lock is stamped. None when the run was no longer queued, or when the agent
+    /// already has `max_running` runs running.
     async fn claim_run(&self, claim: RunClaim) -> StoreResult<Option<HeartbeatRun>>;
     async fn set_run_process(
         &self,

@@ -15,13 +15,17 @@ impl RunStore for PgStore {
         run: HeartbeatRun,
         wakeup: WakeupRecord,
         act: Vec<ActivityEntry>,
-    ) -> StoreResult<()> {
+        alone: bool,
+    ) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
+        if alone && runs::queued_task_exists(&mut tx, &run).await? {
+            return Ok(false);
+        }
         runs::insert_wakeup(&mut tx, &wakeup).await?;
         runs::insert_run(&mut tx, &run).await?;
         activity::insert(&mut tx, &act).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     async fn insert_wakeup(&self, wakeup: WakeupRecord) -> StoreResult<()> {
@@ -31,11 +35,13 @@ impl RunStore for PgStore {
     async fn coalesce_into_run(
         &self,
         run_id: Uuid,
+        expected: Value,
         context: Value,
         wakeup: WakeupRecord,
     ) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
-        let merged = runs::coalesce(&mut tx, run_id, &context, wakeup.requested_at).await?;
+        let merged =
+            runs::coalesce(&mut tx, run_id, &expected, &context, wakeup.requested_at).await?;
         if merged {
             runs::insert_wakeup(&mut tx, &wakeup).await?;
             tx.commit().await?;

@@ -72,6 +72,23 @@ pub async fn insert_run(c: &mut PgConnection, r: &HeartbeatRun) -> R<()> {
     Ok(())
 }
 
+/// Whether the run's agent has a queued run of the same task (`taskKey`, absent alike). Takes
+/// the agent's row lock first, so two wakes of one task cannot both find none and queue two.
+pub async fn queued_task_exists(c: &mut PgConnection, run: &HeartbeatRun) -> R<bool> {
+    sqlx::query("SELECT 1 FROM agents WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(run.agent_id)
+        .execute(&mut *c)
+        .await?;
+    let queued: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT context_snapshot FROM heartbeat_runs WHERE agent_id = $1 AND status = 'queued'",
+    )
+    .bind(run.agent_id)
+    .fetch_all(&mut *c)
+    .await?;
+    let key = run.context_snapshot.get("taskKey");
+    Ok(queued.iter().any(|context| context.get("taskKey") == key))
+}
+
 pub async fn insert_wakeup(c: &mut PgConnection, w: &WakeupRecord) -> R<()> {
     sqlx::query(
         "INSERT INTO agent_wakeup_requests (id, company_id, agent_id, source, trigger_detail,
@@ -103,16 +120,18 @@ pub async fn insert_wakeup(c: &mut PgConnection, w: &WakeupRecord) -> R<()> {
 pub async fn coalesce(
     c: &mut PgConnection,
     run_id: Uuid,
+    expected: &serde_json::Value,
     context: &serde_json::Value,
     at: Timestamp,
 ) -> R<bool> {
     let n = sqlx::query(
         "UPDATE heartbeat_runs SET context_snapshot = $2, updated_at = $3
-         WHERE id = $1 AND status = 'queued'",
+         WHERE id = $1 AND status = 'queued' AND context_snapshot = $4",
     )
     .bind(run_id)
     .bind(context)
     .bind(at)
+    .bind(expected)
     .execute(c)
     .await?
     .rows_affected();
@@ -158,6 +177,23 @@ pub async fn list_runs(
 }
 
 pub async fn claim(c: &mut PgConnection, claim: &RunClaim) -> R<Option<HeartbeatRun>> {
+    // The agent's row lock serialises its claims (on every replica): the count of its running
+    // runs below is then the truth until this transaction ends. NO KEY UPDATE, the lock an
+    // UPDATE of the row takes: it does not wait for (or block) the key-share locks that
+    // inserting a wake-up or a log line referencing the agent takes.
+    sqlx::query("SELECT 1 FROM agents WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(claim.agent_id)
+        .execute(&mut *c)
+        .await?;
+    let running: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM heartbeat_runs WHERE agent_id = $1 AND status = 'running'",
+    )
+    .bind(claim.agent_id)
+    .fetch_one(&mut *c)
+    .await?;
+    if running >= claim.max_running {
+        return Ok(None);
+    }
     let n = sqlx::query(
         "UPDATE heartbeat_runs SET status = 'running', started_at = COALESCE(started_at, $2),
             runner_host = $3, runner_pid = $4, updated_at = $2
@@ -323,6 +359,12 @@ pub async fn events(c: &mut PgConnection, run: Uuid, after: i64, limit: i64) -> 
 
 /// Ends the run if it is still open and releases what it held; false when it had ended.
 pub async fn finish(c: &mut PgConnection, f: &RunFinish) -> R<bool> {
+    // Locks in the claim's order (agent, run, issues), so a claim and a finish of the same
+    // agent wait for each other instead of deadlocking.
+    sqlx::query("SELECT 1 FROM agents WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(f.agent_id)
+        .execute(&mut *c)
+        .await?;
     let n = sqlx::query(
         "UPDATE heartbeat_runs SET status = $2, finished_at = $3, error = $4, error_code = $5,
             exit_code = $6, signal = $7, usage_json = $8, result_json = $9,

@@ -16,11 +16,16 @@ impl RunStore for SqliteStore {
         run: HeartbeatRun,
         wakeup: WakeupRecord,
         act: Vec<ActivityEntry>,
-    ) -> StoreResult<()> {
+        alone: bool,
+    ) -> StoreResult<bool> {
         self.write(move |tx| {
+            if alone && runs::queued_task_exists(tx, &run)? {
+                return Ok(false);
+            }
             runs::insert_wakeup(tx, &wakeup)?;
             runs::insert_run(tx, &run)?;
-            activity::insert(tx, &act)
+            activity::insert(tx, &act)?;
+            Ok(true)
         })
         .await
     }
@@ -32,11 +37,12 @@ impl RunStore for SqliteStore {
     async fn coalesce_into_run(
         &self,
         run_id: Uuid,
+        expected: Value,
         context: Value,
         wakeup: WakeupRecord,
     ) -> StoreResult<bool> {
         self.write(move |tx| {
-            let merged = runs::coalesce(tx, run_id, &context, wakeup.requested_at)?;
+            let merged = runs::coalesce(tx, run_id, &expected, &context, wakeup.requested_at)?;
             if merged {
                 runs::insert_wakeup(tx, &wakeup)?;
             }

@@ -73,6 +73,22 @@ pub fn insert_run(c: &Connection, r: &HeartbeatRun) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Whether the run's agent has a queued run of the same task (`taskKey`, absent alike). In
+/// the one write transaction: no other wake can queue one meanwhile.
+pub fn queued_task_exists(c: &Connection, run: &HeartbeatRun) -> rusqlite::Result<bool> {
+    let mut stmt = c.prepare_cached(
+        "SELECT context_snapshot FROM heartbeat_runs WHERE agent_id = ?1 AND status = 'queued'",
+    )?;
+    let texts = stmt
+        .query_map(params![id(run.agent_id)], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    let key = run.context_snapshot.get("taskKey");
+    Ok(texts.iter().any(|text| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .is_ok_and(|context| context.get("taskKey") == key)
+    }))
+}
+
 pub fn insert_wakeup(c: &Connection, w: &WakeupRecord) -> rusqlite::Result<()> {
     c.prepare_cached(
         "INSERT INTO agent_wakeup_requests (id, company_id, agent_id, source, trigger_detail,
@@ -104,9 +120,23 @@ pub fn insert_wakeup(c: &Connection, w: &WakeupRecord) -> rusqlite::Result<()> {
 pub fn coalesce(
     c: &Connection,
     run_id: Uuid,
+    expected: &serde_json::Value,
     context: &serde_json::Value,
     at: Timestamp,
 ) -> rusqlite::Result<bool> {
+    // Read and written in the one write transaction: compared as values, not as text.
+    let current: Option<String> = c
+        .prepare_cached(
+            "SELECT context_snapshot FROM heartbeat_runs WHERE id = ?1 AND status = 'queued'",
+        )?
+        .query_row(params![id(run_id)], |r| r.get(0))
+        .optional()?;
+    let unchanged = current
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|v| &v == expected);
+    if !unchanged {
+        return Ok(false);
+    }
     let n = c
         .prepare_cached(
             "UPDATE heartbeat_runs SET context_snapshot = ?2, updated_at = ?3
@@ -147,6 +177,15 @@ pub fn list_runs(
 }
 
 pub fn claim(c: &Connection, claim: &RunClaim) -> rusqlite::Result<Option<HeartbeatRun>> {
+    // In the one write transaction: no other claim can start a run of this agent meanwhile.
+    let running: i64 = c
+        .prepare_cached(
+            "SELECT COUNT(*) FROM heartbeat_runs WHERE agent_id = ?1 AND status = 'running'",
+        )?
+        .query_row(params![id(claim.agent_id)], |r| r.get(0))?;
+    if running >= claim.max_running {
+        return Ok(None);
+    }
     let n = c
         .prepare_cached(
             "UPDATE heartbeat_runs SET status = 'running', started_at = COALESCE(started_at, ?2),
