@@ -98,6 +98,7 @@ impl Server {
         let secret = instance_secret(&config)?;
         let domain = domain_for(&config, store.clone(), &secret);
         let bus = EventBus::new();
+        crate::realtime::feed::connect(&bus, &store).await;
         let heartbeats = Heartbeats::new(
             domain.clone(),
             bus.clone(),

@@ -20,6 +20,7 @@ mod companies;
 mod heartbeats;
 mod issues;
 mod keychain;
+mod live_events;
 mod members;
 mod nginx;
 mod pages;

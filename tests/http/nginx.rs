@@ -60,6 +60,11 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
     None
 }
 
+/// nginx, or None (the test is skipped) when it or openssl is missing here; on CI, a failure.
+pub fn nginx_binary() -> Option<PathBuf> {
+    tools().map(|(nginx, _)| nginx)
+}
+
 /// A self-signed certificate for `localhost` (P-256, one day) in `dir`: (cert, key).
 fn certificate(openssl: &Path, dir: &Path) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
@@ -87,7 +92,7 @@ fn certificate(openssl: &Path, dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// A loopback port nobody listens on right now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

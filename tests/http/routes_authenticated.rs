@@ -25,7 +25,7 @@ async fn admin_server() -> Option<(TestServer, Fixture)> {
     Some((s, f))
 }
 
-async fn board_key(person: &mut Browser<'_>, name: &str) -> String {
+pub(crate) async fn board_key(person: &mut Browser<'_>, name: &str) -> String {
     let (st, _, key) = person
         .send(Method::POST, "/board-api-keys", Some(json!({"name": name})))
         .await;

@@ -8,6 +8,7 @@ mod board_keys;
 mod cli_auth;
 mod companies;
 pub mod error;
+mod events;
 mod extract;
 mod health;
 mod issues;
@@ -172,6 +173,11 @@ pub fn router(state: AppState) -> Router {
     document_common_errors(&mut doc);
     let doc_json = std::sync::Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     router
+        // A WebSocket, outside the OpenAPI document (it describes JSON request/response routes).
+        .route(
+            "/api/companies/{companyId}/events/ws",
+            axum::routing::get(events::live),
+        )
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {

@@ -3,7 +3,7 @@
 //! channel catches up from the ring, so a slow reader loses nothing the ring still holds.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -35,7 +35,12 @@ pub struct EventBus {
 struct Inner {
     state: Mutex<State>,
     tx: broadcast::Sender<Arc<LiveEvent>>,
+    /// Hands each event published here to the other servers of the database (PostgreSQL).
+    relay: OnceLock<Relay>,
 }
+
+/// Called with each event published on this server (not with events that came from others).
+pub type Relay = Box<dyn Fn(&LiveEvent) + Send + Sync>;
 
 struct State {
     last_id: u64,
@@ -64,6 +69,7 @@ impl EventBus {
                     ring: VecDeque::with_capacity(1024),
                 }),
                 tx,
+                relay: OnceLock::new(),
             }),
         }
     }
@@ -72,8 +78,33 @@ impl EventBus {
         self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Publishes an event of `company_id`; returns its id.
+    /// Sends every event published from now on to other servers too (set once, at start).
+    pub fn set_relay(&self, relay: Relay) {
+        let _ = self.inner.relay.set(relay);
+    }
+
+    /// Publishes an event of `company_id` to this server's readers and, through the relay,
+    /// to the other servers'; returns its id.
     pub fn publish(&self, company_id: Uuid, kind: &str, payload: serde_json::Value) -> u64 {
+        let event = self.publish_inner(company_id, kind, payload);
+        if let Some(relay) = self.inner.relay.get() {
+            relay(&event);
+        }
+        event.id
+    }
+
+    /// Publishes an event to this server's readers only: one that came from another server,
+    /// or committed activity, which every server hears from the database itself.
+    pub fn publish_local(&self, company_id: Uuid, kind: &str, payload: serde_json::Value) -> u64 {
+        self.publish_inner(company_id, kind, payload).id
+    }
+
+    fn publish_inner(
+        &self,
+        company_id: Uuid,
+        kind: &str,
+        payload: serde_json::Value,
+    ) -> Arc<LiveEvent> {
         let mut state = self.state();
         state.last_id += 1;
         let event = Arc::new(LiveEvent {
@@ -88,8 +119,8 @@ impl EventBus {
         }
         state.ring.push_back(event.clone());
         // Sent under the lock, so ids reach the channel in order.
-        let _ = self.inner.tx.send(event);
-        state.last_id
+        let _ = self.inner.tx.send(event.clone());
+        event
     }
 
     /// The id of the newest event (0 before the first).

@@ -18,6 +18,9 @@ pub fn sqlite() -> Migrations<'static> {
         M::up(include_str!(
             "../../../migrations/sqlite/0005_heartbeats.sql"
         )),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0006_live_events.sql"
+        )),
     ])
 }
 

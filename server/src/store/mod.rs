@@ -4,6 +4,7 @@
 mod access;
 pub mod copy;
 mod error;
+mod live;
 pub mod migrations;
 pub mod postgres;
 mod records;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 pub use access::*;
 pub use error::{StoreError, StoreResult};
+pub use live::*;
 pub use records::*;
 pub use runs::*;
 pub use secrets::*;
@@ -29,6 +31,11 @@ pub trait Store: AccessStore + SecretStore + RunStore + Send + Sync + 'static {
     async fn close(&self);
     /// A short human name of the backend and where it lives, for the start-up line.
     fn describe(&self) -> String;
+
+    /// Starts telling `sink` of committed activity and of other servers' live events. On
+    /// PostgreSQL it returns the relay that sends this server's events to the others; SQLite
+    /// has one server per database and returns None.
+    async fn start_live_feed(&self, sink: std::sync::Arc<dyn LiveSink>) -> Option<LiveRelay>;
 
     /// Leadership of work that must run once across servers sharing this database (the
     /// heartbeat scheduler, backups): true while this process leads `name`. Call it before each

@@ -189,6 +189,10 @@ pub async fn write_all(
     let pool = crate::store::postgres::connect_with_retry(target, Duration::from_secs(10)).await?;
     crate::store::postgres::migrate(&pool).await?;
     let mut tx = pool.begin().await?;
+    // Copied history is not news: the activity trigger announces nothing for this transaction.
+    sqlx::query("SET LOCAL paperclip.quiet_activity = 'on'")
+        .execute(&mut *tx)
+        .await?;
     check_columns(&mut tx).await?;
     if let Some((table, n)) = data_rows(&mut tx).await? {
         if !force {

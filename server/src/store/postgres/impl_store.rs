@@ -1,6 +1,8 @@
 //! `Store` for `PgStore`: reads on a pooled connection, writes in one transaction with their
 //! activity entries.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use paperclip_shared::*;
 use sqlx::PgConnection;
@@ -44,7 +46,26 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
+        for task in self.live_tasks.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            task.abort();
+        }
         self.pool.close().await;
+    }
+
+    async fn start_live_feed(&self, sink: Arc<dyn LiveSink>) -> Option<LiveRelay> {
+        match super::live::start(self.pool.clone(), &self.target, sink).await {
+            Ok((relay, tasks)) => {
+                self.live_tasks
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend(tasks);
+                Some(relay)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "live events from other servers are off: cannot LISTEN");
+                None
+            }
+        }
     }
 
     async fn try_lead(&self, name: &str) -> StoreResult<bool> {

@@ -17,6 +17,7 @@ mod impl_store;
 mod invites;
 mod issues;
 pub mod leader;
+mod live;
 mod members;
 mod rows;
 mod runs;
@@ -39,6 +40,8 @@ pub struct PgStore {
     target: PgTarget,
     /// Leader locks taken through `Store::try_lead`, by name.
     leaders: Arc<tokio::sync::Mutex<HashMap<String, leader::LeaderLock>>>,
+    /// The live-event listener and relay (`live.rs`), stopped when the store closes.
+    live_tasks: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
 impl PgStore {
@@ -51,6 +54,7 @@ impl PgStore {
             pool,
             target,
             leaders: Arc::default(),
+            live_tasks: Arc::default(),
         })
     }
 

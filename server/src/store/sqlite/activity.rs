@@ -1,13 +1,27 @@
+use std::cell::RefCell;
+
 use paperclip_shared::{ActivityEntry, ActorType};
 use rusqlite::{Connection, Row, params};
 
 use super::codec::*;
 use crate::store::ActivityFilter;
 
+thread_local! {
+    /// The activity the current write transaction inserted (there is one writer thread), so
+    /// it can be published once the transaction commits.
+    static WRITTEN: RefCell<Vec<ActivityEntry>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The activity inserted on this thread since the last call (empties the list).
+pub fn take_written() -> Vec<ActivityEntry> {
+    WRITTEN.with(|w| std::mem::take(&mut *w.borrow_mut()))
+}
+
 pub fn insert(conn: &Connection, entries: &[ActivityEntry]) -> rusqlite::Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
+    WRITTEN.with(|w| w.borrow_mut().extend_from_slice(entries));
     let mut stmt = conn.prepare_cached(
         "INSERT INTO activity_log (id, company_id, actor_type, actor_id, action, entity_type,
             entity_id, agent_id, run_id, details, created_at)

@@ -1,6 +1,8 @@
 //! `Store` for `SqliteStore`: each method hands its SQL (in the sibling modules) to a reader
 //! or the writer, with the activity entries written in the same transaction.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use paperclip_shared::*;
 use uuid::Uuid;
@@ -30,6 +32,11 @@ impl Store for SqliteStore {
 
     fn describe(&self) -> String {
         format!("sqlite {}", self.path.display())
+    }
+
+    async fn start_live_feed(&self, sink: Arc<dyn LiveSink>) -> Option<LiveRelay> {
+        self.set_live_sink(sink);
+        None
     }
 
     async fn ensure_user(&self, user: UserRecord, instance_admin: bool) -> StoreResult<()> {

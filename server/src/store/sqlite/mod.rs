@@ -21,12 +21,13 @@ mod secrets;
 mod threads;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 use super::migrations;
-use super::{StoreError, StoreResult};
+use super::{LiveSink, StoreError, StoreResult};
 use threads::ConnectionThreads;
 
 #[derive(Clone)]
@@ -34,6 +35,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: ConnectionThreads,
     readers: ConnectionThreads,
+    /// Told of each write's activity once it has committed (`Store::start_live_feed`).
+    live: Arc<OnceLock<Arc<dyn LiveSink>>>,
 }
 
 /// Read-only connections: enough that a slow read does not hold up the others, few enough
@@ -90,6 +93,7 @@ impl SqliteStore {
             writer: ConnectionThreads::spawn("sqlite-writer", vec![writer])
                 .map_err(spawn_failed)?,
             readers: ConnectionThreads::spawn("sqlite-reader", readers).map_err(spawn_failed)?,
+            live: Arc::default(),
         })
     }
 
@@ -112,16 +116,27 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction) -> rusqlite::Result<T> + Send + 'static,
     {
+        let live = self.live.clone();
         self.writer
             .run(move |conn| {
+                activity::take_written();
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(map_err)?;
                 let value = f(&tx).map_err(map_err)?;
                 tx.commit().map_err(map_err)?;
+                // On the writer thread, so the sink hears the activity in commit order.
+                let written = activity::take_written();
+                if let Some(sink) = live.get().filter(|_| !written.is_empty()) {
+                    sink.activity(written);
+                }
                 Ok(value)
             })
             .await
+    }
+
+    pub(super) fn set_live_sink(&self, sink: Arc<dyn LiveSink>) {
+        let _ = self.live.set(sink);
     }
 
     /// Runs `f` on the writer connection outside any transaction (pragmas, checkpoints).

@@ -1,0 +1,3 @@
+-- Live events across servers: on PostgreSQL a trigger announces each committed activity row
+-- to the other servers of the database. A SQLite database has one server, which publishes
+-- activity after each commit itself: there is nothing to store here.
