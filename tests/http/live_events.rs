@@ -4,8 +4,6 @@
 //! the upgrade (`?token=` for browsers). Through a real nginx configured as the README says,
 //! and (PostgreSQL) from one replica to a client of another.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -76,7 +74,10 @@ fn is(event: &Value, kind: &str) -> bool {
 
 pub fn ids_increase(events: &[Value]) {
     let ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
-    assert!(ids.windows(2).all(|w| w[1] > w[0]), "ids not increasing: {ids:?}");
+    assert!(
+        ids.windows(2).all(|w| w[1] > w[0]),
+        "ids not increasing: {ids:?}"
+    );
 }
 
 /// An agent whose run prints a line and succeeds.
@@ -91,7 +92,12 @@ pub async fn echo_agent(s: &TestServer) -> (String, String) {
 
 /// Activity, then a run (queued, running, a log line, succeeded) on `socket`, caused on
 /// `actor`; returns the events read.
-pub async fn activity_then_run(actor: &TestServer, socket: &mut Socket, company: &str, agent: &str) -> Vec<Value> {
+pub async fn activity_then_run(
+    actor: &TestServer,
+    socket: &mut Socket,
+    company: &str,
+    agent: &str,
+) -> Vec<Value> {
     let issue = actor.issue(company, json!({"title": "Watched live"})).await;
     let mut seen = read_until(socket, |e| {
         is(e, "activity.logged")
@@ -114,12 +120,17 @@ pub async fn activity_then_run(actor: &TestServer, socket: &mut Socket, company:
         .filter(|e| e["payload"]["runId"] == run_id.as_str())
         .collect();
     assert!(
-        of_run.iter().any(|e| is(e, "heartbeat.run.status") && e["payload"]["status"] == "running"),
+        of_run
+            .iter()
+            .any(|e| is(e, "heartbeat.run.status") && e["payload"]["status"] == "running"),
         "{of_run:#?}"
     );
     assert!(
         of_run.iter().any(|e| is(e, "heartbeat.run.log")
-            && e["payload"]["chunk"].as_str().unwrap_or("").contains("live-line-from-run")),
+            && e["payload"]["chunk"]
+                .as_str()
+                .unwrap_or("")
+                .contains("live-line-from-run")),
         "the run's log line came live: {of_run:#?}"
     );
     seen
@@ -158,7 +169,9 @@ async fn activity_and_runs_arrive_live_for_one_company_and_replay_after_a_reconn
 
     // Bad input on the upgrade is a 400, not a socket.
     assert_eq!(
-        connect(&ws_url(&s.base, &company, "after=yesterday"), None).await.err(),
+        connect(&ws_url(&s.base, &company, "after=yesterday"), None)
+            .await
+            .err(),
         Some(StatusCode::BAD_REQUEST)
     );
     // A plain GET (no upgrade) is told what the route is.
@@ -184,11 +197,15 @@ async fn the_upgrade_checks_credentials_and_company_in_authenticated_mode() {
     let url = ws_url(&s.base, &company, "");
     assert_eq!(connect(&url, None).await.err(), Some(StatusCode::FORBIDDEN));
     assert_eq!(
-        connect(&url, Some("paperclip_agent_not-a-real-key")).await.err(),
+        connect(&url, Some("paperclip_agent_not-a-real-key"))
+            .await
+            .err(),
         Some(StatusCode::FORBIDDEN)
     );
     assert_eq!(
-        connect(&ws_url(&s.base, &other, ""), Some(&key)).await.err(),
+        connect(&ws_url(&s.base, &other, ""), Some(&key))
+            .await
+            .err(),
         Some(StatusCode::FORBIDDEN),
         "an agent reads only its own company's events"
     );
@@ -196,7 +213,9 @@ async fn the_upgrade_checks_credentials_and_company_in_authenticated_mode() {
     let mut socket = connect(&ws_url(&s.base, &company, &format!("token={key}")), None)
         .await
         .unwrap();
-    let issue = s.issue(&company, json!({"title": "Seen by the agent"})).await;
+    let issue = s
+        .issue(&company, json!({"title": "Seen by the agent"}))
+        .await;
     read_until(&mut socket, |e| e["payload"]["entityId"] == issue["id"]).await;
     // The board key, as a header.
     connect(&url, Some(&board)).await.unwrap();
@@ -210,44 +229,16 @@ async fn live_events_pass_through_nginx_configured_as_the_readme_says() {
     };
     let s = test_server!();
     let (company, agent) = echo_agent(&s).await;
-    let upstream = s.base.trim_end_matches("/api").trim_start_matches("http://").to_string();
+    let upstream = s
+        .base
+        .trim_end_matches("/api")
+        .trim_start_matches("http://")
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
-    let proxy = PlainNginx::start(&nginx_bin, dir.path(), &upstream);
-
-    let base = format!("http://127.0.0.1:{}/api", proxy.port);
-    let mut socket = connect(&ws_url(&base, &company, ""), None).await.unwrap();
-    let seen = activity_then_run(&s, &mut socket, &company, &agent).await;
-    ids_increase(&seen);
-    let access = std::fs::read_to_string(dir.path().join("access.log")).unwrap_or_default();
-    assert!(access.contains("events/ws"), "the socket went through nginx: {access}");
-    s.stop().await;
-}
-
-/// nginx as a plain-http reverse proxy with the README's WebSocket settings; killed on drop.
-struct PlainNginx {
-    child: Child,
-    port: u16,
-}
-
-impl PlainNginx {
-    fn start(nginx: &Path, dir: &Path, upstream: &str) -> PlainNginx {
-        let port = crate::nginx::free_port();
-        let d = dir.display();
-        // The `location /` block is the README's ("Behind a reverse proxy"), word for word.
-        let conf = format!(
-            r#"daemon off;
-master_process off;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    // The `location /` block is the README's ("Live events"), word for word.
+    let proxy = crate::nginx::Nginx::run(&nginx_bin, dir.path(), |port| {
+        format!(
+            r#"    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
     server {{
         listen 127.0.0.1:{port};
         location / {{
@@ -261,39 +252,18 @@ http {{
             proxy_read_timeout 1h;
         }}
     }}
-}}
 "#
-        );
-        let conf_path = dir.join("nginx.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let mut child = Command::new(nginx)
-            .arg("-p")
-            .arg(dir)
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("-e")
-            .arg(dir.join("error.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn nginx");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let log = || std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("nginx exited ({status}):\n{}", log());
-            }
-            assert!(Instant::now() < deadline, "nginx did not listen:\n{}", log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        PlainNginx { child, port }
-    }
-}
+        )
+    });
 
-impl Drop for PlainNginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    let base = format!("http://127.0.0.1:{}/api", proxy.port);
+    let mut socket = connect(&ws_url(&base, &company, ""), None).await.unwrap();
+    let seen = activity_then_run(&s, &mut socket, &company, &agent).await;
+    ids_increase(&seen);
+    let access = std::fs::read_to_string(dir.path().join("access.log")).unwrap_or_default();
+    assert!(
+        access.contains("events/ws"),
+        "the socket went through nginx: {access}"
+    );
+    s.stop().await;
 }

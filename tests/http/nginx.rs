@@ -102,14 +102,40 @@ pub fn free_port() -> u16 {
 
 /// nginx in the foreground as one process, every file it writes in its temporary directory;
 /// killed on drop, so a failing assertion leaves no nginx behind.
-struct Nginx {
+pub struct Nginx {
     child: Child,
-    port: u16,
+    pub port: u16,
     dir: PathBuf,
 }
 
 impl Nginx {
     fn start(nginx: &Path, dir: &Path, cert: &Path, key: &Path, upstream: u16) -> Nginx {
+        Nginx::run(nginx, dir, |port| {
+            format!(
+                r#"    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name localhost;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_bind {PROXY_ADDR};
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Host $host:$server_port;
+        }}
+    }}
+"#,
+                cert = cert.display(),
+                key = key.display(),
+            )
+        })
+    }
+
+    /// nginx with `http_body(port)` (its `server` blocks, and any other `http` settings) on a
+    /// free loopback port, every file it writes in `dir`; returns once it listens.
+    pub fn run(nginx: &Path, dir: &Path, http_body: impl FnOnce(u16) -> String) -> Nginx {
         let port = free_port();
         let d = dir.display();
         let conf = format!(
@@ -125,24 +151,9 @@ http {{
     fastcgi_temp_path {d}/fastcgi;
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        server_name localhost;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        location / {{
-            proxy_pass http://127.0.0.1:{upstream};
-            proxy_bind {PROXY_ADDR};
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Host $host:$server_port;
-        }}
-    }}
-}}
+{body}}}
 "#,
-            cert = cert.display(),
-            key = key.display(),
+            body = http_body(port),
         );
         let conf_path = dir.join("nginx.conf");
         std::fs::write(&conf_path, conf).unwrap();

@@ -19,11 +19,7 @@ use crate::realtime::Subscription;
 /// a quiet connection, and finds dead clients.
 const PING_EVERY: Duration = Duration::from_secs(25);
 
-pub async fn live(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
+pub async fn live(State(s): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
     match upgrade(&s, &id, req).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
@@ -55,7 +51,9 @@ async fn upgrade(s: &AppState, id: &str, req: Request) -> Result<Response, ApiEr
             e
         }
     };
-    let Who(who) = Who::from_request_parts(&mut parts, s).await.map_err(refused)?;
+    let Who(who) = Who::from_request_parts(&mut parts, s)
+        .await
+        .map_err(refused)?;
     s.domain
         .get_company(&who, company_id)
         .await

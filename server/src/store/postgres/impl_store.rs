@@ -46,7 +46,12 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
-        for task in self.live_tasks.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+        for task in self
+            .live_tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
             task.abort();
         }
         self.pool.close().await;

@@ -44,7 +44,10 @@ pub async fn start(
     let listening = tokio::spawn(listen(listener, own, pool.clone(), origin, sink));
     let (relay, queue) = mpsc::unbounded_channel();
     let relaying = tokio::spawn(send_all(pool, origin, queue));
-    Ok((relay, vec![listening.abort_handle(), relaying.abort_handle()]))
+    Ok((
+        relay,
+        vec![listening.abort_handle(), relaying.abort_handle()],
+    ))
 }
 
 async fn listen(
@@ -149,7 +152,11 @@ fn notification(origin: Uuid, mut event: RemoteEvent) -> Option<String> {
     if first.len() < PAYLOAD_MAX {
         return Some(first);
     }
-    let chunk = event.payload.get("chunk").and_then(Value::as_str)?.to_string();
+    let chunk = event
+        .payload
+        .get("chunk")
+        .and_then(Value::as_str)?
+        .to_string();
     // JSON escaping can make a character up to six bytes: cut by the escaped overflow.
     let over = first.len() - PAYLOAD_MAX + 64;
     let mut keep = chunk.len().saturating_sub(over);
