@@ -260,10 +260,21 @@ async fn live_events_pass_through_nginx_configured_as_the_readme_says() {
     let mut socket = connect(&ws_url(&base, &company, ""), None).await.unwrap();
     let seen = activity_then_run(&s, &mut socket, &company, &agent).await;
     ids_increase(&seen);
-    let access = std::fs::read_to_string(dir.path().join("access.log")).unwrap_or_default();
+    // nginx logs an upgraded request when its connection ends, so close it and wait.
+    socket.close(None).await.unwrap();
+    drop(socket);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let access = loop {
+        let access = std::fs::read_to_string(dir.path().join("access.log")).unwrap_or_default();
+        if access.contains("events/ws") || Instant::now() > deadline {
+            break access;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert!(
-        access.contains("events/ws"),
-        "the socket went through nginx: {access}"
+        access.contains("events/ws") && access.contains(" 101 "),
+        "the socket went through nginx as an upgrade: {access}"
     );
+    drop(proxy);
     s.stop().await;
 }
