@@ -109,6 +109,10 @@ impl Server {
             },
         );
         domain.set_run_control(Arc::new(heartbeats.clone()));
+        domain
+            .roll_spend_month()
+            .await
+            .map_err(|e| StartError::Config(format!("cannot start the month spend: {e}")))?;
         let state = AppState {
             domain,
             bus,
@@ -305,6 +309,7 @@ pub fn domain_for(config: &Config, store: Arc<dyn Store>, secret: &InstanceSecre
         keys,
         config.secrets_strict_mode,
     )
+    .with_prices(config.prices.clone())
 }
 
 /// Secrets stored and no master key to open them: refuse to start, saying which provider

@@ -17,6 +17,7 @@ mod cli_auth;
 mod cli_auth_rules;
 mod cli_login;
 mod companies;
+mod costs;
 mod heartbeats;
 mod issues;
 mod keychain;

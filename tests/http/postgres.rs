@@ -18,6 +18,7 @@ mod cli_auth_rules;
 mod cli_login;
 mod companies;
 mod copy;
+mod costs;
 mod heartbeats;
 mod issues;
 mod live_events;

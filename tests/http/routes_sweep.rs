@@ -153,7 +153,7 @@ async fn board_only_actions_are_403_for_an_agent() {
         .iter()
         .filter(|r| r.access == Access::Board)
         .collect();
-    assert_eq!(board_routes.len(), 20);
+    assert_eq!(board_routes.len(), 22);
     for route in board_routes {
         let path = fill(route.path, &f.ids);
         let body = body_of(route.body, &f.ids);

@@ -151,6 +151,15 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/heartbeat-runs/{run}/events", Company),
     r("POST", "/heartbeat-runs/{run}/cancel", Board),
     b("POST", "/heartbeat-runs/{run}/callback", Company, r#"{"status":"succeeded"}"#, (r#"{"status":"sometimes"}"#, "status"), Some("status")),
+    b("POST", "/companies/{c}/cost-events", Company, r#"{"agentId":"{a}","provider":"openai","model":"gpt-5","costCents":1}"#,
+      (r#"{"agentId":"{a}","provider":"openai","model":"gpt-5","inputTokens":"many"}"#, "inputTokens"), Some("agentId")),
+    r("GET", "/companies/{c}/costs/summary", Company),
+    r("GET", "/companies/{c}/costs/by-agent", Company),
+    r("GET", "/companies/{c}/costs/by-project", Company),
+    b("PATCH", "/companies/{c}/budgets", Board, r#"{"budgetMonthlyCents":100000}"#,
+      (r#"{"budgetMonthlyCents":"lots"}"#, "budgetMonthlyCents"), Some("budgetMonthlyCents")),
+    b("PATCH", "/agents/{a}/budgets", Board, r#"{"budgetMonthlyCents":100000}"#,
+      (r#"{"budgetMonthlyCents":"lots"}"#, "budgetMonthlyCents"), Some("budgetMonthlyCents")),
 ];
 
 pub fn method(m: &str) -> Method {

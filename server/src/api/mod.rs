@@ -7,6 +7,7 @@ mod auth;
 mod board_keys;
 mod cli_auth;
 mod companies;
+mod costs;
 pub mod error;
 mod events;
 mod extract;
@@ -78,6 +79,12 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(companies::archive))
         .routes(routes!(companies::dashboard))
+        .routes(routes!(costs::create_event))
+        .routes(routes!(costs::summary))
+        .routes(routes!(costs::by_agent))
+        .routes(routes!(costs::by_project))
+        .routes(routes!(costs::company_budget))
+        .routes(routes!(costs::agent_budget))
         .routes(routes!(companies::activity))
         .routes(routes!(companies::list_goals, companies::create_goal))
         .routes(routes!(

@@ -71,6 +71,22 @@ pub enum Command {
     /// Company secrets: the master key that seals them
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Print the price table that estimates unpriced and subscription usage
+    #[command(
+        long_about = "Print the price table in effect (JSON), and on stderr where it comes from. \
+        Runs on a Claude or ChatGPT subscription, and adapters that report tokens but no dollars, \
+        are recorded as `unpriced` with an estimate from this table, which budgets count. To \
+        change the prices, save the table as prices.json in the instance folder (or point \
+        PAPERCLIP_PRICES_FILE at a file), edit it, and restart the server: \
+        `paperclip prices --default > ~/.paperclip/instances/default/prices.json`. Entries are \
+        tried in order; the first whose provider and model match (`*` matches any text) prices \
+        the usage, per million input, cached input and output tokens, in US dollars."
+    )]
+    Prices {
+        /// Print the table built into this binary, not the one in effect
+        #[arg(long)]
+        default: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -287,6 +303,7 @@ pub fn main() -> ExitCode {
             secrets::backup_master_key(&file, force)
         }
         Command::Secrets(SecretsCommand::RotateMasterKey) => secrets::rotate_master_key(),
+        Command::Prices { default } => prices(default),
         Command::Secrets(SecretsCommand::MigrateInlineEnv { apply }) => {
             secrets::migrate_inline_env(apply)
         }
@@ -298,4 +315,26 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `paperclip prices`: the table in effect (or the built-in one) on stdout, its source on
+/// stderr.
+fn prices(default: bool) -> anyhow::Result<()> {
+    use crate::config::prices::{DEFAULT_TABLE, PriceTable};
+    if default {
+        print!("{DEFAULT_TABLE}");
+        eprintln!("(the price table built into this binary)");
+        return Ok(());
+    }
+    let paths = crate::config::InstancePaths::resolve(&|k| std::env::var(k).ok())?;
+    let table = PriceTable::load(&paths.instance_dir, &|k| std::env::var(k).ok())?;
+    println!("{}", serde_json::to_string_pretty(&table)?);
+    match &table.source {
+        Some(path) => eprintln!("(from {})", path.display()),
+        None => eprintln!(
+            "(built in; save it as {} to change it)",
+            paths.instance_dir.join("prices.json").display()
+        ),
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@ mod error;
 pub mod file;
 pub mod heartbeat;
 mod paths;
+pub mod prices;
 pub mod secrets;
 
 use std::net::IpAddr;
@@ -152,6 +153,8 @@ pub struct Config {
     pub secrets_strict_mode: bool,
     /// The heartbeat scheduler (`HEARTBEAT_SCHEDULER_*`, `HEARTBEAT_MAX_CONCURRENT_RUNS`).
     pub heartbeat: heartbeat::HeartbeatConfig,
+    /// The price table for estimates (`prices.json` in the instance folder, or built in).
+    pub prices: prices::PriceTable,
 }
 
 impl Config {
@@ -381,8 +384,10 @@ impl Config {
             settings.secrets_strict_mode.unwrap_or(false),
         )?;
         let heartbeat = heartbeat::HeartbeatConfig::from_env(env)?;
+        let prices = prices::PriceTable::load(&paths.instance_dir, env)?;
         let config = Config {
             heartbeat,
+            prices,
             secrets_strict_mode,
             secrets,
             run_token_ttl,

@@ -4,9 +4,11 @@
 
 mod agents;
 pub mod board_keys;
+pub mod budgets;
 pub mod claim;
 pub mod cli_auth;
 mod companies;
+pub mod costs;
 mod env;
 mod error;
 pub mod invites;
@@ -40,6 +42,10 @@ pub struct Domain {
     strict_secrets: bool,
     /// The heartbeat service, plugged in once the server has built it.
     run_control: Arc<std::sync::OnceLock<Arc<dyn runs::RunControl>>>,
+    /// The price table that estimates unpriced usage.
+    prices: Arc<crate::config::prices::PriceTable>,
+    /// The UTC month the month spends were last started for (`costs::roll_spend_month`).
+    rolled_month: Arc<std::sync::Mutex<String>>,
 }
 
 impl Domain {
@@ -57,7 +63,19 @@ impl Domain {
             secret_keys: Arc::new(secret_keys),
             strict_secrets,
             run_control: Arc::default(),
+            prices: Arc::default(),
+            rolled_month: Arc::default(),
         }
+    }
+
+    /// Estimates unpriced usage with `prices` (the built-in table otherwise).
+    pub fn with_prices(mut self, prices: crate::config::prices::PriceTable) -> Self {
+        self.prices = Arc::new(prices);
+        self
+    }
+
+    pub fn prices(&self) -> &crate::config::prices::PriceTable {
+        &self.prices
     }
 
     pub fn secret_keys(&self) -> &Arc<SecretKeys> {
@@ -84,6 +102,11 @@ pub(crate) fn next_time(previous: chrono::DateTime<chrono::Utc>) -> chrono::Date
 /// Now, at the microsecond precision the databases keep, so that what a write answers is
 /// exactly what a later read returns.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
+    truncate_micros(chrono::Utc::now())
+}
+
+/// A time at the microsecond precision the databases keep.
+pub fn truncate_micros(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
-    chrono::Utc::now().trunc_subsecs(6)
+    t.trunc_subsecs(6)
 }

@@ -60,7 +60,9 @@ impl Heartbeats {
             limits: None,
             session_used: None,
         };
-        let finish = self.finish_of(&run, &agent, ran, None);
+        let mut finish = self.finish_of(&run, &agent, ran, None);
+        self.cost_project(&mut finish).await;
+        let cost = finish.cost.clone();
         let Some(ended) = self.write_finish(finish).await else {
             let now = self.inner.store.get_run(run.id).await?;
             let status = now.map(|r| r.status.to_string()).unwrap_or_default();
@@ -70,6 +72,7 @@ impl Heartbeats {
             ));
         };
         self.publish_status(&ended);
+        self.after_cost(&agent, cost).await;
         self.publish_agent_status(ended.agent_id).await;
         // Its end is written: the wait here (if it runs here) stops without writing again.
         if let Some(stop) = self.live().get(&run.id).cloned() {

@@ -92,11 +92,14 @@ impl Heartbeats {
         watcher.abort();
         self.live().remove(&run.id);
         let cancel = self.pending_cancels().remove(&run.id);
-        let finish = self.finish_of(&run, &agent, ran, cancel.as_ref());
+        let mut finish = self.finish_of(&run, &agent, ran, cancel.as_ref());
+        self.cost_project(&mut finish).await;
+        let cost = finish.cost.clone();
         let ended = self.write_finish(finish).await;
         let current = match ended {
             Some(run) => {
                 self.publish_status(&run);
+                self.after_cost(&agent, cost).await;
                 self.publish_agent_status(run.agent_id).await;
                 Some(run)
             }
@@ -347,7 +350,7 @@ impl Heartbeats {
             _ => SessionChange::Keep,
         };
         let usage_json = usage_json(&outcome);
-        let cost = cost_event(run, &outcome, at);
+        let cost = cost_event(&self.inner.domain, run, &outcome, at);
         let agent_status = match status {
             RunStatus::Failed | RunStatus::TimedOut => AgentStatus::Error,
             _ => AgentStatus::Idle,
@@ -393,6 +396,33 @@ impl Heartbeats {
             cost,
             event: Some(event),
             activity: cancel.map(|c| c.activity.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// The project of the run's issue, on its cost event, so spend rolls up by project.
+    pub(super) async fn cost_project(&self, finish: &mut RunFinish) {
+        let Some(cost) = finish.cost.as_mut() else {
+            return;
+        };
+        if let (None, Some(issue)) = (cost.project_id, cost.issue_id)
+            && let Ok(Some(issue)) = self.inner.store.get_issue(issue).await
+            && issue.company_id == cost.company_id
+        {
+            cost.project_id = issue.project_id;
+        }
+    }
+
+    /// A written cost counts against the agent's and the company's budgets.
+    pub(super) async fn after_cost(&self, agent: &Agent, cost: Option<CostEventRecord>) {
+        let Some(cost) = cost else { return };
+        let spend = crate::store::CostTotals::of_event(&cost).spend_cents();
+        if let Err(e) = self
+            .inner
+            .domain
+            .check_budgets(agent, spend, cost.occurred_at)
+            .await
+        {
+            tracing::error!(agent_id = %agent.id, error = %e, "could not check the budgets");
         }
     }
 
@@ -453,12 +483,30 @@ fn usage_json(outcome: &Outcome) -> Option<Value> {
     }))
 }
 
-fn cost_event(run: &HeartbeatRun, outcome: &Outcome, at: Timestamp) -> Option<CostEventRecord> {
+fn cost_event(
+    domain: &crate::domain::Domain,
+    run: &HeartbeatRun,
+    outcome: &Outcome,
+    at: Timestamp,
+) -> Option<CostEventRecord> {
     let usage = outcome.usage.clone();
     if usage.is_none() && outcome.cost_usd.is_none() {
         return None;
     }
     let usage = usage.unwrap_or_default();
+    let provider = outcome.provider.clone().unwrap_or_else(|| "unknown".into());
+    let billing_type = outcome.billing_type.clone().unwrap_or_else(|| "api".into());
+    let priced = domain.price_usage(
+        &billing_type,
+        &provider,
+        outcome.model.as_deref(),
+        (
+            usage.input_tokens,
+            usage.cached_input_tokens,
+            usage.output_tokens,
+        ),
+        outcome.cost_usd.map(|usd| (usd * 100.0).round() as i64),
+    );
     Some(CostEventRecord {
         id: Uuid::new_v4(),
         company_id: run.company_id,
@@ -468,14 +516,17 @@ fn cost_event(run: &HeartbeatRun, outcome: &Outcome, at: Timestamp) -> Option<Co
             .and_then(|s| Uuid::parse_str(s).ok()),
         project_id: None,
         heartbeat_run_id: Some(run.id),
-        provider: outcome.provider.clone().unwrap_or_else(|| "unknown".into()),
+        provider,
         biller: outcome.provider.clone(),
-        billing_type: outcome.billing_type.clone().unwrap_or_else(|| "api".into()),
+        billing_type,
         model: outcome.model.clone(),
         input_tokens: usage.input_tokens,
         cached_input_tokens: usage.cached_input_tokens,
         output_tokens: usage.output_tokens,
-        cost_cents: outcome.cost_usd.map(|usd| (usd * 100.0).round() as i64),
+        cost_cents: priced.cost_cents,
+        cost_status: priced.cost_status.into(),
+        estimated_cost_cents: priced.estimated_cost_cents,
+        price_source: priced.price_source,
         occurred_at: at,
     })
 }

@@ -119,8 +119,16 @@ impl Heartbeats {
         for stop in self.live().values() {
             let _ = stop.send(Some(StopReason::ShuttingDown));
         }
-        let mut tasks = self.inner.tasks.lock().await;
-        while tasks.join_next().await.is_some() {}
+        // Joined outside the lock: a run that is ending spawns tasks of its own (its events),
+        // and would wait forever for a lock held while waiting for it. Tasks spawned meanwhile
+        // land in a fresh set, joined in the next round.
+        loop {
+            let mut tasks = std::mem::take(&mut *self.inner.tasks.lock().await);
+            if tasks.is_empty() {
+                break;
+            }
+            while tasks.join_next().await.is_some() {}
+        }
         let _ = self.inner.store.resign(scheduler::LEADER_LOCK).await;
     }
 

@@ -158,7 +158,14 @@ impl Heartbeats {
             .get_company(agent.company_id)
             .await?
             .is_some_and(|c| c.status == CompanyStatus::Active);
-        let skipped = if agent.status == AgentStatus::Paused {
+        let skipped = if agent.status == AgentStatus::Paused
+            && agent.pause_reason.as_deref() == Some(crate::domain::budgets::BUDGET_PAUSE)
+        {
+            Some(skip(
+                "budget.exceeded",
+                "Agent is paused by a monthly budget; raise the budget or resume the agent.",
+            ))
+        } else if agent.status == AgentStatus::Paused {
             Some(skip(
                 "agent.paused",
                 "Agent is paused; resume it to wake it.",

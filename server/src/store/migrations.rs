@@ -21,6 +21,7 @@ pub fn sqlite() -> Migrations<'static> {
         M::up(include_str!(
             "../../../migrations/sqlite/0006_live_events.sql"
         )),
+        M::up(include_str!("../../../migrations/sqlite/0007_costs.sql")),
     ])
 }
 

@@ -3,6 +3,7 @@
 
 mod access;
 pub mod copy;
+mod costs;
 mod error;
 mod live;
 pub mod migrations;
@@ -17,6 +18,7 @@ use paperclip_shared::*;
 use uuid::Uuid;
 
 pub use access::*;
+pub use costs::*;
 pub use error::{StoreError, StoreResult};
 pub use live::*;
 pub use records::*;
@@ -24,7 +26,7 @@ pub use runs::*;
 pub use secrets::*;
 
 #[async_trait]
-pub trait Store: AccessStore + SecretStore + RunStore + Send + Sync + 'static {
+pub trait Store: AccessStore + SecretStore + RunStore + CostStore + Send + Sync + 'static {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;
     /// Flush and close cleanly (checkpoint the WAL on SQLite).

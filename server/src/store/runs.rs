@@ -98,7 +98,13 @@ pub struct CostEventRecord {
     pub input_tokens: i64,
     pub cached_input_tokens: i64,
     pub output_tokens: i64,
+    /// Reported dollars; None when unpriced (then `estimated_cost_cents` says what it is).
     pub cost_cents: Option<i64>,
+    /// `reported` or `unpriced`.
+    pub cost_status: String,
+    pub estimated_cost_cents: i64,
+    /// Where the estimate came from: `price_table:<version>` or `adapter`.
+    pub price_source: Option<String>,
     pub occurred_at: Timestamp,
 }
 

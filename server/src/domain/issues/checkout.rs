@@ -51,6 +51,21 @@ impl Domain {
             .get_agent(input.agent_id)
             .await?
             .filter(|a| a.company_id == issue.company_id);
+        if let Some(a) = &agent
+            && a.status == AgentStatus::Paused
+            && a.pause_reason.as_deref() == Some(crate::domain::budgets::BUDGET_PAUSE)
+        {
+            return Err(DomainError::Rule {
+                code: "budget_exceeded",
+                message: "Agent is paused: its monthly budget (or its company's) is spent. \
+                          Raise the budget or resume the agent."
+                    .into(),
+                details: Some(
+                    json!({"agentId": a.id, "spentMonthlyCents": a.spent_monthly_cents,
+                    "budgetMonthlyCents": a.budget_monthly_cents}),
+                ),
+            });
+        }
         match agent.map(|a| a.status) {
             None => {
                 return Err(DomainError::rule(

@@ -38,7 +38,7 @@ pub async fn save_agent(c: &mut PgConnection, a: &Agent) -> R<()> {
             adapter_type = excluded.adapter_type, adapter_config = excluded.adapter_config,
             runtime_config = excluded.runtime_config,
             budget_monthly_cents = excluded.budget_monthly_cents,
-            spent_monthly_cents = excluded.spent_monthly_cents, pause_reason = excluded.pause_reason,
+            pause_reason = excluded.pause_reason,
             paused_at = excluded.paused_at, permissions = excluded.permissions,
             last_heartbeat_at = excluded.last_heartbeat_at, metadata = excluded.metadata,
             updated_at = excluded.updated_at",

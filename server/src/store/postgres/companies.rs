@@ -75,12 +75,13 @@ pub async fn insert_company(c: &mut PgConnection, co: &Company) -> R<()> {
     Ok(())
 }
 
-/// Writes the editable fields; the issue counter belongs to issue creation and is left alone.
+/// Writes the editable fields; the issue counter belongs to issue creation and the month
+/// spend to the cost ledger, and are left alone.
 pub async fn update_company(c: &mut PgConnection, co: &Company) -> R<()> {
     sqlx::query(
         "UPDATE companies SET name = $2, description = $3, status = $4, budget_monthly_cents = $5,
-            spent_monthly_cents = $6, require_board_approval_for_new_agents = $7, brand_color = $8,
-            archived_at = $9, updated_at = $10
+            require_board_approval_for_new_agents = $6, brand_color = $7,
+            archived_at = $8, updated_at = $9
          WHERE id = $1",
     )
     .bind(co.id)
@@ -88,7 +89,6 @@ pub async fn update_company(c: &mut PgConnection, co: &Company) -> R<()> {
     .bind(&co.description)
     .bind(co.status.as_str())
     .bind(co.budget_monthly_cents)
-    .bind(co.spent_monthly_cents)
     .bind(co.require_board_approval_for_new_agents)
     .bind(&co.brand_color)
     .bind(co.archived_at)

@@ -10,6 +10,7 @@ mod board_keys;
 mod comments;
 mod companies;
 mod connect;
+mod costs;
 mod impl_access;
 mod impl_runs;
 mod impl_secrets;

@@ -433,7 +433,7 @@ pub async fn finish(c: &mut PgConnection, f: &RunFinish) -> R<bool> {
         }
     }
     if let Some(cost) = &f.cost {
-        insert_cost(c, cost).await?;
+        super::costs::record(c, cost, &month_of(f.finished_at)).await?;
     }
     if let Some(event) = &f.event {
         insert_event(c, event).await?;
@@ -498,33 +498,6 @@ pub async fn task_session(
     })
     .fetch_optional(c)
     .await
-}
-
-async fn insert_cost(c: &mut PgConnection, e: &CostEventRecord) -> R<()> {
-    sqlx::query(
-        "INSERT INTO cost_events (id, company_id, agent_id, issue_id, project_id,
-            heartbeat_run_id, provider, biller, billing_type, model, input_tokens,
-            cached_input_tokens, output_tokens, cost_cents, occurred_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
-    )
-    .bind(e.id)
-    .bind(e.company_id)
-    .bind(e.agent_id)
-    .bind(e.issue_id)
-    .bind(e.project_id)
-    .bind(e.heartbeat_run_id)
-    .bind(&e.provider)
-    .bind(&e.biller)
-    .bind(&e.billing_type)
-    .bind(&e.model)
-    .bind(e.input_tokens)
-    .bind(e.cached_input_tokens)
-    .bind(e.output_tokens)
-    .bind(e.cost_cents)
-    .bind(e.occurred_at)
-    .execute(c)
-    .await?;
-    Ok(())
 }
 
 pub async fn claim_timer(

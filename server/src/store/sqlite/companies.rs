@@ -86,12 +86,13 @@ pub fn insert_company(conn: &Connection, c: &Company) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Writes the editable fields; the issue counter belongs to issue creation and is left alone.
+/// Writes the editable fields; the issue counter belongs to issue creation and the month
+/// spend to the cost ledger, and are left alone.
 pub fn update_company(conn: &Connection, c: &Company) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE companies SET name = ?2, description = ?3, status = ?4, budget_monthly_cents = ?5,
-            spent_monthly_cents = ?6, require_board_approval_for_new_agents = ?7, brand_color = ?8,
-            archived_at = ?9, updated_at = ?10
+            require_board_approval_for_new_agents = ?6, brand_color = ?7,
+            archived_at = ?8, updated_at = ?9
          WHERE id = ?1",
         params![
             id(c.id),
@@ -99,7 +100,6 @@ pub fn update_company(conn: &Connection, c: &Company) -> rusqlite::Result<()> {
             c.description,
             c.status.as_str(),
             c.budget_monthly_cents,
-            c.spent_monthly_cents,
             c.require_board_approval_for_new_agents,
             c.brand_color,
             opt_ts(c.archived_at),

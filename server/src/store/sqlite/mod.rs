@@ -9,6 +9,7 @@ mod board_keys;
 pub(crate) mod codec;
 mod comments;
 mod companies;
+mod costs;
 mod impl_access;
 mod impl_runs;
 mod impl_secrets;

@@ -398,7 +398,7 @@ pub fn finish(c: &Connection, f: &RunFinish) -> rusqlite::Result<bool> {
         }
     }
     if let Some(cost) = &f.cost {
-        insert_cost(c, cost)?;
+        super::costs::record(c, cost, &month_of(f.finished_at))?;
     }
     if let Some(event) = &f.event {
         insert_event(c, event)?;
@@ -459,33 +459,6 @@ pub fn task_session(
         })
     })
     .optional()
-}
-
-fn insert_cost(c: &Connection, e: &CostEventRecord) -> rusqlite::Result<()> {
-    c.prepare_cached(
-        "INSERT INTO cost_events (id, company_id, agent_id, issue_id, project_id,
-            heartbeat_run_id, provider, biller, billing_type, model, input_tokens,
-            cached_input_tokens, output_tokens, cost_cents, occurred_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
-    )?
-    .execute(params![
-        id(e.id),
-        id(e.company_id),
-        id(e.agent_id),
-        opt_id(e.issue_id),
-        opt_id(e.project_id),
-        opt_id(e.heartbeat_run_id),
-        e.provider,
-        e.biller,
-        e.billing_type,
-        e.model,
-        e.input_tokens,
-        e.cached_input_tokens,
-        e.output_tokens,
-        e.cost_cents,
-        ts(e.occurred_at),
-    ])?;
-    Ok(())
 }
 
 pub fn claim_timer(
