@@ -251,9 +251,19 @@ impl TestServer {
         let home = self.home.clone();
         self.stop().await;
         before(&home, db.as_ref().map(|d| d.url.as_str())).await;
-        let bound = Server::bind(config_for(&home, db.as_deref()))
-            .await
-            .map_err(|e| e.to_string())?;
+        // The stopped server's lock file can stay locked for a moment after it closed it: a
+        // child another test's server is forking in this same process holds a copy of every
+        // descriptor until its exec. Only that error is waited out.
+        let mut tries = 0;
+        let bound = loop {
+            match Server::bind(config_for(&home, db.as_deref())).await {
+                Err(e) if e.to_string().contains("already running") && tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                other => break other.map_err(|e| e.to_string())?,
+            }
+        };
         drop(bound);
         let mut s = Self::launch(&home, db).await;
         s._tmp = tmp;

@@ -36,7 +36,7 @@ pub async fn company_with_agent(s: &TestServer, adapter: &str, config: Value) ->
             Method::POST,
             &format!("/companies/{company}/agents"),
             None,
-            Some(json!({"name": "CEO", "role": "ceo", "adapterType": adapter, "adapterConfig": config})),
+            Some(json!({"name": "Builder", "role": "engineer", "adapterType": adapter, "adapterConfig": config})),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{agent}");
@@ -171,7 +171,7 @@ async fn an_invoked_agent_works_its_issue_through_the_api_and_the_run_succeeds()
         .filter(|l| l["stream"] == "stdout")
         .map(|l| l["chunk"].as_str().unwrap())
         .collect();
-    assert!(stdout.contains("I am CEO"), "{stdout}");
+    assert!(stdout.contains("I am Builder"), "{stdout}");
     assert!(stdout.contains("working on"), "{stdout}");
     assert_eq!(log.get("nextOffset"), None, "the whole log was read: {log}");
     // A range read continues where the last one ended.

@@ -10,8 +10,10 @@ mod common;
 
 mod access;
 mod agents;
+mod approvals;
 mod auth;
 mod bind;
+mod breakers;
 mod cli;
 mod cli_auth;
 mod cli_auth_rules;

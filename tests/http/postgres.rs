@@ -12,7 +12,9 @@ mod common;
 
 mod access;
 mod agents;
+mod approvals;
 mod auth;
+mod breakers;
 mod cli_auth;
 mod cli_auth_rules;
 mod cli_login;

@@ -233,7 +233,7 @@ async fn the_openapi_document_states_the_limits() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 84);
+    assert_eq!(checked, 95);
 }
 
 #[tokio::test]

@@ -151,6 +151,18 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/heartbeat-runs/{run}/events", Company),
     r("POST", "/heartbeat-runs/{run}/cancel", Board),
     b("POST", "/heartbeat-runs/{run}/callback", Company, r#"{"status":"succeeded"}"#, (r#"{"status":"sometimes"}"#, "status"), Some("status")),
+    r("GET", "/companies/{c}/approvals", Company),
+    b("POST", "/companies/{c}/approvals", Company, r#"{"type":"request_board_approval","payload":{"q":"?"}}"#,
+      (r#"{"type":42}"#, "type"), Some("type")),
+    b("POST", "/companies/{c}/agent-hires", Company, r#"{"name":"Hire"}"#, (r#"{"name":"N","role":"wizard"}"#, "role"), Some("name")),
+    r("GET", "/approvals/{ap}", Company),
+    r("GET", "/approvals/{ap}/issues", Company),
+    b("POST", "/approvals/{ap}/approve", Board, r#"{"decisionNote":"ok"}"#, (r#"{"decisionNote":42}"#, "decisionNote"), None),
+    b("POST", "/approvals/{ap}/reject", Board, r#"{"decisionNote":"no"}"#, (r#"{"decisionNote":42}"#, "decisionNote"), None),
+    b("POST", "/approvals/{ap}/request-revision", Board, r#"{"decisionNote":"again"}"#, (r#"{"decisionNote":42}"#, "decisionNote"), None),
+    b("POST", "/approvals/{ap}/resubmit", Company, r#"{}"#, (r#"{"payload":42}"#, "payload"), None),
+    r("GET", "/approvals/{ap}/comments", Company),
+    b("POST", "/approvals/{ap}/comments", Company, r#"{"body":"hi"}"#, (r#"{"body":42}"#, "body"), Some("body")),
     b("POST", "/companies/{c}/cost-events", Company, r#"{"agentId":"{a}","provider":"openai","model":"gpt-5","costCents":1}"#,
       (r#"{"agentId":"{a}","provider":"openai","model":"gpt-5","inputTokens":"many"}"#, "inputTokens"), Some("agentId")),
     r("GET", "/companies/{c}/costs/summary", Company),
@@ -221,6 +233,13 @@ impl Fixture {
             .post(&format!("/agents/{a}/heartbeat/invoke"), json!({}))
             .await;
         assert_eq!(st, StatusCode::ACCEPTED, "{run}");
+        let (st, ap) = s
+            .post(
+                &format!("/companies/{c}/approvals"),
+                json!({"type": "request_board_approval", "payload": {"q": "sweep"}}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{ap}");
         let mem_company = c.clone();
         HashMap::from([
             ("c", c),
@@ -240,6 +259,7 @@ impl Fixture {
             ("sec", id_of(&sec)),
             ("ch", uuid::Uuid::new_v4().to_string()),
             ("run", id_of(&run)),
+            ("ap", id_of(&ap)),
         ])
     }
 }

@@ -3,6 +3,7 @@
 
 mod access;
 mod agents;
+mod approvals;
 mod auth;
 mod board_keys;
 mod cli_auth;
@@ -79,6 +80,15 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(companies::archive))
         .routes(routes!(companies::dashboard))
+        .routes(routes!(approvals::list, approvals::create))
+        .routes(routes!(approvals::hire))
+        .routes(routes!(approvals::get))
+        .routes(routes!(approvals::issues))
+        .routes(routes!(approvals::approve))
+        .routes(routes!(approvals::reject))
+        .routes(routes!(approvals::request_revision))
+        .routes(routes!(approvals::resubmit))
+        .routes(routes!(approvals::list_comments, approvals::add_comment))
         .routes(routes!(costs::create_event))
         .routes(routes!(costs::summary))
         .routes(routes!(costs::by_agent))

@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use paperclip_shared::*;
-use serde_json::json;
 
 use super::error::ApiResult;
 use super::extract::{Body, QueryPairs, Who, path_id};
@@ -16,22 +15,19 @@ use crate::domain::runs::WakeOutcome;
 /// 202 with the run, or 202 `{"status":"skipped", …}`.
 fn accepted(outcome: WakeOutcome, legacy: bool) -> Response {
     let body = match outcome {
-        WakeOutcome::Queued(run) | WakeOutcome::Coalesced(run) => json!(run),
-        WakeOutcome::Skipped { .. } if legacy => json!({"status": "skipped"}),
-        WakeOutcome::Skipped { reason, message } => {
-            json!(WakeSkipped {
-                status: "skipped".into(),
-                reason,
-                message
-            })
-        }
+        WakeOutcome::Queued(run) | WakeOutcome::Coalesced(run) => WakeAccepted::Run(Box::new(run)),
+        WakeOutcome::Skipped { reason, message } => WakeAccepted::Skipped(WakeSkipped {
+            status: SkippedStatus::Skipped,
+            reason: (!legacy).then_some(reason),
+            message: (!legacy).then_some(message),
+        }),
     };
     (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
 #[utoipa::path(post, path = "/api/agents/{agentId}/heartbeat/invoke", tag = "runs", params(("agentId" = String, Path)),
     request_body = WakeAgent,
-    responses((status = 202, body = HeartbeatRun), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 202, body = WakeAccepted), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn invoke(
     State(s): State<AppState>,
@@ -48,7 +44,7 @@ pub async fn invoke(
 
 #[utoipa::path(post, path = "/api/agents/{agentId}/wakeup", tag = "runs", params(("agentId" = String, Path)),
     request_body = WakeAgent,
-    responses((status = 202, body = HeartbeatRun), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 202, body = WakeAccepted), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn wakeup(
     State(s): State<AppState>,

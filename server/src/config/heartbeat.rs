@@ -1,5 +1,6 @@
 //! The heartbeat scheduler's settings: `HEARTBEAT_SCHEDULER_ENABLED`,
-//! `HEARTBEAT_SCHEDULER_INTERVAL_MS` and `HEARTBEAT_MAX_CONCURRENT_RUNS` (Paperclip's names).
+//! `HEARTBEAT_SCHEDULER_INTERVAL_MS` and `HEARTBEAT_MAX_CONCURRENT_RUNS` (Paperclip's names),
+//! and the loop breaker's `HEARTBEAT_LOOP_MAX_RUNS` within `HEARTBEAT_LOOP_WINDOW_MIN`.
 
 use std::time::Duration;
 
@@ -12,6 +13,12 @@ pub struct HeartbeatConfig {
     pub interval: Duration,
     /// Runs executing at once on this server; the rest wait queued.
     pub max_concurrent_runs: usize,
+    /// An agent that ends this many runs within `loop_window` without changing any issue is
+    /// paused with reason `loop_detected` (0 turns the breaker off).
+    pub loop_max_runs: usize,
+    pub loop_window: Duration,
+    /// How long a usage limit pauses its agents when the provider names no reset time.
+    pub usage_limit_pause: Duration,
 }
 
 impl Default for HeartbeatConfig {
@@ -20,6 +27,9 @@ impl Default for HeartbeatConfig {
             scheduler_enabled: true,
             interval: Duration::from_secs(30),
             max_concurrent_runs: 16,
+            loop_max_runs: 20,
+            loop_window: Duration::from_secs(60 * 60),
+            usage_limit_pause: Duration::from_secs(60 * 60),
         }
     }
 }
@@ -62,6 +72,15 @@ impl HeartbeatConfig {
         }
         if let Some(n) = number(env, "HEARTBEAT_MAX_CONCURRENT_RUNS", 1..=1000)? {
             config.max_concurrent_runs = n as usize;
+        }
+        if let Some(n) = number(env, "HEARTBEAT_LOOP_MAX_RUNS", 0..=100_000)? {
+            config.loop_max_runs = n as usize;
+        }
+        if let Some(m) = number(env, "HEARTBEAT_LOOP_WINDOW_MIN", 1..=10_080)? {
+            config.loop_window = Duration::from_secs(m * 60);
+        }
+        if let Some(m) = number(env, "HEARTBEAT_USAGE_LIMIT_PAUSE_MIN", 1..=10_080)? {
+            config.usage_limit_pause = Duration::from_secs(m * 60);
         }
         Ok(config)
     }

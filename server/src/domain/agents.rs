@@ -193,8 +193,34 @@ impl Domain {
         company_id: Uuid,
         input: CreateAgent,
     ) -> DomainResult<Agent> {
-        let scope = who.company(company_id, "Company not found")?;
         let company = self.get_company(who, company_id).await?;
+        self.check_can_create_agents(who).await?;
+        if company.require_board_approval_for_new_agents {
+            return Err(DomainError::Conflict {
+                code: "approval_required",
+                message: format!(
+                    "Direct agent creation requires board approval. Use POST /api/companies/{company_id}/agent-hires to create a pending hire approval."
+                ),
+                details: Some(
+                    json!({"hirePath": format!("/api/companies/{company_id}/agent-hires")}),
+                ),
+            });
+        }
+        let (agent, scope) = self
+            .new_agent(who, company_id, input, AgentStatus::Idle)
+            .await?;
+        let act = scope.activity(
+            "agent.created",
+            "agent",
+            agent.id,
+            json!({"name": agent.name, "role": agent.role}),
+        );
+        self.store.save_agent(agent.clone(), vec![act]).await?;
+        Ok(agent)
+    }
+
+    /// An agent caller needs `canCreateAgents` (a CEO has it unless told otherwise).
+    pub(crate) async fn check_can_create_agents(&self, who: &RequestActor) -> DomainResult<()> {
         if let Some(agent_id) = who.agent_id() {
             let me = self.get_agent(who, agent_id).await?;
             let can = me
@@ -208,17 +234,18 @@ impl Domain {
                 ));
             }
         }
-        if company.require_board_approval_for_new_agents {
-            return Err(DomainError::Conflict {
-                code: "approval_required",
-                message: format!(
-                    "Direct agent creation requires board approval. Use POST /api/companies/{company_id}/agent-hires to create a pending hire approval."
-                ),
-                details: Some(
-                    json!({"hirePath": format!("/api/companies/{company_id}/agent-hires")}),
-                ),
-            });
-        }
+        Ok(())
+    }
+
+    /// A new agent of `input`, checked, not yet written.
+    pub(crate) async fn new_agent(
+        &self,
+        who: &RequestActor,
+        company_id: Uuid,
+        input: CreateAgent,
+        status: AgentStatus,
+    ) -> DomainResult<(Agent, crate::auth::CompanyScope)> {
+        let scope = who.company(company_id, "Company not found")?;
         let now = crate::domain::now();
         let id = Uuid::new_v4();
         self.check_manager(company_id, id, input.reports_to).await?;
@@ -229,7 +256,7 @@ impl Domain {
             role: input.role.unwrap_or(AgentRole::General),
             title: optional_text("title", input.title.as_deref(), NAME_MAX)?,
             icon: optional_text("icon", input.icon.as_deref(), NAME_MAX)?,
-            status: AgentStatus::Idle,
+            status,
             reports_to: input.reports_to,
             capabilities: optional_text(
                 "capabilities",
@@ -256,14 +283,7 @@ impl Domain {
             updated_at: now,
         };
         self.check_env(company_id, &agent.adapter_config).await?;
-        let act = scope.activity(
-            "agent.created",
-            "agent",
-            agent.id,
-            json!({"name": agent.name, "role": agent.role}),
-        );
-        self.store.save_agent(agent.clone(), vec![act]).await?;
-        Ok(agent)
+        Ok((agent, scope))
     }
 
     pub async fn update_agent(
@@ -353,6 +373,7 @@ impl Domain {
             ));
         }
         let now = crate::domain::now();
+        let was_paused_for = a.pause_reason.clone();
         let action = match to {
             AgentStatus::Paused => {
                 a.pause_reason = Some(
@@ -377,6 +398,12 @@ impl Domain {
         a.updated_at = next_time(a.updated_at);
         let act = scope.activity(action, "agent", a.id, json!({"name": a.name}));
         self.store.save_agent(a.clone(), vec![act]).await?;
+        if let (Some(reason), false) = (was_paused_for, to == AgentStatus::Paused) {
+            // A breaker lifted by hand is gone: no scheduled lift, not on the dashboard.
+            self.store
+                .clear_breakers(vec![a.id], reason, now, Vec::new())
+                .await?;
+        }
         if to == AgentStatus::Terminated {
             // Nothing of a terminated agent keeps running.
             if let Some(control) = self.run_control.get() {

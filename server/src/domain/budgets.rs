@@ -18,13 +18,17 @@ use crate::store::month_of;
 
 /// The pause reason of a budget's hard stop.
 pub const BUDGET_PAUSE: &str = "budget";
+/// The pause reason of the breakers (`heartbeat::breakers`): a provider's usage limit, until
+/// it resets; an agent that kept running without changing any issue.
+pub const USAGE_LIMIT_PAUSE: &str = "usage_limit";
+pub const LOOP_PAUSE: &str = "loop_detected";
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateBudget {
     /// The monthly budget in cents (0: no budget).
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_monthly_cents: Option<i64>,
 }
 
@@ -34,11 +38,7 @@ fn budget_of(input: &UpdateBudget) -> DomainResult<i64> {
             "budgetMonthlyCents",
             "budgetMonthlyCents is required",
         )),
-        Some(c) if c < 0 => Err(DomainError::invalid(
-            "budgetMonthlyCents",
-            "budgetMonthlyCents must be zero or more",
-        )),
-        Some(c) => Ok(c),
+        c => super::costs::non_negative("budgetMonthlyCents", c),
     }
 }
 
@@ -67,6 +67,7 @@ fn guard_activity(
 
 /// Spend went from under 80% of the budget to 80% or more.
 fn crossed_soft(before: i64, after: i64, budget: i64) -> bool {
+    let (before, after, budget) = (before as i128, after as i128, budget as i128);
     budget > 0 && before * 5 < budget * 4 && after * 5 >= budget * 4
 }
 

@@ -53,17 +53,17 @@ pub struct CreateCostEvent {
     pub cost_status: Option<String>,
     pub model: Option<String>,
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub input_tokens: Option<i64>,
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub cached_input_tokens: Option<i64>,
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub output_tokens: Option<i64>,
     /// Dollars in cents; absent (or 0 with tokens) means unpriced: estimated from the table.
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub cost_cents: Option<i64>,
     /// RFC 3339; defaults to now.
     pub occurred_at: Option<String>,
@@ -164,14 +164,9 @@ fn time_field(field: &str, text: Option<&str>) -> DomainResult<Option<DateTime<U
     }
 }
 
-fn non_negative(field: &str, value: Option<i64>) -> DomainResult<i64> {
-    match value {
-        Some(v) if v < 0 => Err(DomainError::invalid(
-            field,
-            format!("{field} must be zero or more"),
-        )),
-        v => Ok(v.unwrap_or(0)),
-    }
+/// A count or amount (absent: 0): zero or more, and at most `validate::MAX_AMOUNT`.
+pub fn non_negative(field: &str, value: Option<i64>) -> DomainResult<i64> {
+    super::validate::cents(field, value.unwrap_or(0))
 }
 
 /// The current UTC month, as the rollups key it.

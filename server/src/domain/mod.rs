@@ -3,6 +3,7 @@
 //! atomic write that includes the activity entry.
 
 mod agents;
+pub mod approvals;
 pub mod board_keys;
 pub mod budgets;
 pub mod claim;

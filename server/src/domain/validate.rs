@@ -34,8 +34,18 @@ pub fn cents(field: &str, value: i64) -> DomainResult<i64> {
             format!("{field} must be zero or more"),
         ));
     }
+    if value > MAX_AMOUNT {
+        return Err(DomainError::invalid(
+            field,
+            format!("{field} must be at most {MAX_AMOUNT}"),
+        ));
+    }
     Ok(value)
 }
+
+/// The largest count of tokens or cents one event or budget may carry (ten billion dollars
+/// in cents): sums of many such values still fit in 64 bits, on both databases.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
 /// A JSON object field (config, env, metadata), bounded in size.
 pub fn json_object(

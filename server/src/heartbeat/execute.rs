@@ -100,6 +100,7 @@ impl Heartbeats {
             Some(run) => {
                 self.publish_status(&run);
                 self.after_cost(&agent, cost).await;
+                self.check_breakers(&run, &agent).await;
                 self.publish_agent_status(run.agent_id).await;
                 Some(run)
             }

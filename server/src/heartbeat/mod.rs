@@ -5,6 +5,7 @@
 //! the server starts it after binding (orphans reaped, queued runs resumed, timer started)
 //! and shuts it down before closing the database (every live run ends `interrupted`).
 
+pub mod breakers;
 mod callback;
 mod env;
 mod execute;

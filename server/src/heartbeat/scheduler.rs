@@ -43,6 +43,7 @@ impl Heartbeats {
     /// One pass over the timer's agents; returns how many were woken.
     pub async fn tick(&self) -> DomainResult<usize> {
         self.inner.domain.roll_spend_month().await?;
+        self.lift_due_breakers().await?;
         let at = now();
         let mut woken = 0;
         for agent in self.inner.store.due_timer_agents(at).await? {

@@ -165,6 +165,20 @@ impl Heartbeats {
                 "budget.exceeded",
                 "Agent is paused by a monthly budget; raise the budget or resume the agent.",
             ))
+        } else if agent.status == AgentStatus::Paused
+            && agent.pause_reason.as_deref() == Some(super::breakers::USAGE_LIMIT)
+        {
+            Some(skip(
+                "breaker.usage_limit",
+                "Agent is paused until its provider's usage limit resets; resume it to wake it sooner.",
+            ))
+        } else if agent.status == AgentStatus::Paused
+            && agent.pause_reason.as_deref() == Some(super::breakers::LOOP_DETECTED)
+        {
+            Some(skip(
+                "breaker.loop_detected",
+                "Agent is paused: it kept running without changing any issue; resume it once that is fixed.",
+            ))
         } else if agent.status == AgentStatus::Paused {
             Some(skip(
                 "agent.paused",

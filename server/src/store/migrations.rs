@@ -22,6 +22,10 @@ pub fn sqlite() -> Migrations<'static> {
             "../../../migrations/sqlite/0006_live_events.sql"
         )),
         M::up(include_str!("../../../migrations/sqlite/0007_costs.sql")),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0008_approvals.sql"
+        )),
+        M::up(include_str!("../../../migrations/sqlite/0009_breakers.sql")),
     ])
 }
 

@@ -2,6 +2,8 @@
 //! rules: the domain decides what to write; the store writes it atomically, activity included.
 
 mod access;
+mod approvals;
+mod breakers;
 pub mod copy;
 mod costs;
 mod error;
@@ -18,6 +20,8 @@ use paperclip_shared::*;
 use uuid::Uuid;
 
 pub use access::*;
+pub use approvals::*;
+pub use breakers::*;
 pub use costs::*;
 pub use error::{StoreError, StoreResult};
 pub use live::*;
@@ -26,7 +30,17 @@ pub use runs::*;
 pub use secrets::*;
 
 #[async_trait]
-pub trait Store: AccessStore + SecretStore + RunStore + CostStore + Send + Sync + 'static {
+pub trait Store:
+    AccessStore
+    + SecretStore
+    + RunStore
+    + CostStore
+    + ApprovalStore
+    + BreakerStore
+    + Send
+    + Sync
+    + 'static
+{
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;
     /// Flush and close cleanly (checkpoint the WAL on SQLite).

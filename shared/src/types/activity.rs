@@ -44,9 +44,42 @@ pub struct DashboardTasks {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DashboardCosts {
+    /// Reported and estimated together: what the budget counts.
     pub month_spend_cents: i64,
     pub month_budget_cents: i64,
     pub month_utilization_percent: f64,
+    /// Of the month's spend, what providers reported in dollars.
+    pub month_reported_cents: i64,
+    /// Of the month's spend, what the price table estimated (subscriptions, unpriced usage).
+    pub month_estimated_cents: i64,
+}
+
+/// A paused agent on the dashboard: why, since when, until when, and how to lift it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardPausedAgent {
+    pub agent_id: Uuid,
+    pub name: String,
+    /// `manual`, `budget`, `usage_limit`, `loop_detected`, or the board's own words.
+    pub reason: String,
+    pub paused_at: Option<DateTime<Utc>>,
+    /// When it resumes by itself (a usage limit's reset), if it does.
+    pub until: Option<DateTime<Utc>>,
+    /// What lifts the pause, in words.
+    pub lift: String,
+}
+
+/// A breaker that has paused an agent: a usage limit (with its reset) or a loop.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardBreaker {
+    pub agent_id: Uuid,
+    /// `usage_limit` or `loop_detected`.
+    pub reason: String,
+    pub until: Option<DateTime<Utc>>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
 }
 
 /// The board's overview of one company.
@@ -59,6 +92,12 @@ pub struct Dashboard {
     pub costs: DashboardCosts,
     pub pending_approvals: i64,
     pub stale_tasks: i64,
+    /// Every agent status with its count (statuses with none left out).
+    pub agents_by_status: std::collections::BTreeMap<String, i64>,
+    /// Every issue status with its count (statuses with none left out).
+    pub issues_by_status: std::collections::BTreeMap<String, i64>,
+    pub paused_agents: Vec<DashboardPausedAgent>,
+    pub breakers: Vec<DashboardBreaker>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

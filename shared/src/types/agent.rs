@@ -59,7 +59,7 @@ pub struct CreateAgent {
     #[schema(value_type = Option<Object>)]
     pub runtime_config: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_monthly_cents: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub permissions: Option<serde_json::Map<String, serde_json::Value>>,
@@ -93,7 +93,7 @@ pub struct UpdateAgent {
     #[schema(value_type = Option<Object>)]
     pub runtime_config: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_monthly_cents: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub permissions: Option<serde_json::Map<String, serde_json::Value>>,

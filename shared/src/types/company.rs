@@ -32,7 +32,7 @@ pub struct CreateCompany {
     #[schema(max_length = 100000)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_monthly_cents: Option<i64>,
     pub require_board_approval_for_new_agents: Option<bool>,
     #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
@@ -52,7 +52,7 @@ pub struct UpdateCompany {
     pub description: Patch<String>,
     pub status: Option<CompanyStatus>,
     #[serde(default, deserialize_with = "whole_number")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_monthly_cents: Option<i64>,
     pub require_board_approval_for_new_agents: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]

@@ -98,10 +98,28 @@ pub struct WakeAgent {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WakeSkipped {
-    /// Always `skipped`.
-    pub status: String,
-    pub reason: String,
-    pub message: String,
+    pub status: SkippedStatus,
+    /// Why (`agent.paused`, `budget.exceeded`, …); `/heartbeat/invoke` leaves it out, as
+    /// Paperclip's does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The status of a wake that started no run: always `skipped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SkippedStatus {
+    Skipped,
+}
+
+/// The 202 answer to a wake: the run it queued (or joined), or why it started none.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum WakeAccepted {
+    Run(Box<HeartbeatRun>),
+    Skipped(WakeSkipped),
 }
 
 /// `POST /heartbeat-runs/:id/callback`: the receiver of a webhook run that answered 202

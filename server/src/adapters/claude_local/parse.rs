@@ -253,9 +253,18 @@ pub(crate) fn quota_match(line: &str) -> Option<usize> {
     found
 }
 
-/// When a usage limit says it resets (`… resets [at] 5pm (UTC)`), that moment.
+/// When a usage limit says it resets (`… resets [at] 5pm (UTC)`, or the older
+/// `Claude AI usage limit reached|<unix seconds>`), that moment.
 pub(crate) fn reset_time(line: &str, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
     let start = quota_match(line)?;
+    if let Some(rest) = line[start..].strip_prefix('|') {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        return digits
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+            .map(|t| t.to_rfc3339());
+    }
     let window: String = line[start..].chars().take(160).collect();
     let at = window.find("reset")?;
     let rest = window[at + "reset".len()..]

@@ -249,6 +249,10 @@ fn a_usage_limit_is_a_provider_quota_with_its_reset_time() {
         .is_some_and(|t| t.contains("T09:30:00"))
     );
     assert_eq!(parse::reset_time("usage limit reached", now), None);
+    assert_eq!(
+        parse::reset_time("claude ai usage limit reached|1796371200", now).as_deref(),
+        Some("2026-12-04T08:00:00+00:00")
+    );
 }
 
 #[test]

@@ -81,6 +81,10 @@ impl Domain {
             }
             Some(_) => {}
         }
+        if issue.status != IssueStatus::InProgress {
+            self.check_ceo_strategy(who, &issue, IssueStatus::InProgress)
+                .await?;
+        }
         let unresolved = self.unresolved_blockers(issue.id).await?;
         if !unresolved.is_empty() {
             return Err(DomainError::Rule {

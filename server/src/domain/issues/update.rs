@@ -209,6 +209,9 @@ impl Domain {
                     details: Some(json!({"status": before.status})),
                 });
             }
+            if status != before.status {
+                self.check_ceo_strategy(scope.who(), before, status).await?;
+            }
             if status != before.status || status != IssueStatus::InProgress {
                 apply_status(&mut issue, status, now);
             }

@@ -6,7 +6,9 @@
 mod access;
 mod activity;
 mod agents;
+mod approvals;
 mod board_keys;
+mod breakers;
 mod comments;
 mod companies;
 mod connect;

@@ -5,7 +5,9 @@
 mod access;
 mod activity;
 mod agents;
+mod approvals;
 mod board_keys;
+mod breakers;
 pub(crate) mod codec;
 mod comments;
 mod companies;
