@@ -27,6 +27,7 @@ mod live_events;
 mod members;
 mod nginx;
 mod pages;
+mod retries;
 mod routes_agents;
 mod routes_authenticated;
 mod routes_companies;

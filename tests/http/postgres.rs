@@ -30,6 +30,7 @@ mod pages;
 mod replica_events;
 mod replica_runs;
 mod replicas;
+mod retries;
 mod routes_agents;
 mod routes_authenticated;
 mod routes_companies;

@@ -1,6 +1,8 @@
 //! The heartbeat scheduler's settings: `HEARTBEAT_SCHEDULER_ENABLED`,
 //! `HEARTBEAT_SCHEDULER_INTERVAL_MS` and `HEARTBEAT_MAX_CONCURRENT_RUNS` (Paperclip's names),
-//! and the loop breaker's `HEARTBEAT_LOOP_MAX_RUNS` within `HEARTBEAT_LOOP_WINDOW_MIN`.
+//! the loop breaker's `HEARTBEAT_LOOP_MAX_RUNS` within `HEARTBEAT_LOOP_WINDOW_MIN`, and the
+//! retries of failed runs (`HEARTBEAT_RETRY_MAX_ATTEMPTS`, `HEARTBEAT_RETRY_BASE_SEC`,
+//! `HEARTBEAT_RETRY_MAX_DELAY_SEC`).
 
 use std::time::Duration;
 
@@ -19,6 +21,11 @@ pub struct HeartbeatConfig {
     pub loop_window: Duration,
     /// How long a usage limit pauses its agents when the provider names no reset time.
     pub usage_limit_pause: Duration,
+    /// A failed run is retried at most this many times (0: never), after `retry_base`,
+    /// then four times longer each time, never longer than `retry_max_delay` (±25% jitter).
+    pub retry_max_attempts: u32,
+    pub retry_base: Duration,
+    pub retry_max_delay: Duration,
 }
 
 impl Default for HeartbeatConfig {
@@ -30,6 +37,10 @@ impl Default for HeartbeatConfig {
             loop_max_runs: 20,
             loop_window: Duration::from_secs(60 * 60),
             usage_limit_pause: Duration::from_secs(60 * 60),
+            // Paperclip's schedule: 2 min, then about 10, 30 and 120.
+            retry_max_attempts: 4,
+            retry_base: Duration::from_secs(120),
+            retry_max_delay: Duration::from_secs(2 * 60 * 60),
         }
     }
 }
@@ -81,6 +92,15 @@ impl HeartbeatConfig {
         }
         if let Some(m) = number(env, "HEARTBEAT_USAGE_LIMIT_PAUSE_MIN", 1..=10_080)? {
             config.usage_limit_pause = Duration::from_secs(m * 60);
+        }
+        if let Some(n) = number(env, "HEARTBEAT_RETRY_MAX_ATTEMPTS", 0..=20)? {
+            config.retry_max_attempts = n as u32;
+        }
+        if let Some(s) = number(env, "HEARTBEAT_RETRY_BASE_SEC", 1..=86_400)? {
+            config.retry_base = Duration::from_secs(s);
+        }
+        if let Some(s) = number(env, "HEARTBEAT_RETRY_MAX_DELAY_SEC", 1..=604_800)? {
+            config.retry_max_delay = Duration::from_secs(s);
         }
         Ok(config)
     }

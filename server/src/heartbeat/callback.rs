@@ -74,6 +74,7 @@ impl Heartbeats {
         self.publish_status(&ended);
         self.after_cost(&agent, cost).await;
         self.check_breakers(&ended, &agent).await;
+        self.schedule_retry_of(&ended).await;
         self.publish_agent_status(ended.agent_id).await;
         // Its end is written: the wait here (if it runs here) stops without writing again.
         if let Some(stop) = self.live().get(&run.id).cloned() {

@@ -101,6 +101,7 @@ impl Heartbeats {
                 self.publish_status(&run);
                 self.after_cost(&agent, cost).await;
                 self.check_breakers(&run, &agent).await;
+                self.schedule_retry_of(&run).await;
                 self.publish_agent_status(run.agent_id).await;
                 Some(run)
             }

@@ -14,6 +14,7 @@ mod log;
 mod orphans;
 pub mod procs;
 mod prompt;
+mod retries;
 mod scheduler;
 pub mod supervisor;
 mod wake;

@@ -44,6 +44,7 @@ impl Heartbeats {
     pub async fn tick(&self) -> DomainResult<usize> {
         self.inner.domain.roll_spend_month().await?;
         self.lift_due_breakers().await?;
+        self.promote_due_retries().await?;
         let at = now();
         let mut woken = 0;
         for agent in self.inner.store.due_timer_agents(at).await? {

@@ -26,6 +26,9 @@ pub fn sqlite() -> Migrations<'static> {
             "../../../migrations/sqlite/0008_approvals.sql"
         )),
         M::up(include_str!("../../../migrations/sqlite/0009_breakers.sql")),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0010_run_retries.sql"
+        )),
     ])
 }
 

@@ -172,6 +172,12 @@ pub trait RunStore: Send + Sync + 'static {
         context: Value,
         wakeup: WakeupRecord,
     ) -> StoreResult<bool>;
+    /// Inserts a failed run's retry (status `scheduled_retry`) with `event` on the failed run.
+    async fn schedule_retry(&self, retry: HeartbeatRun, event: RunEventDraft) -> StoreResult<()>;
+    /// Retries whose time has come, oldest first.
+    async fn due_retries(&self, now: Timestamp) -> StoreResult<Vec<HeartbeatRun>>;
+    /// scheduled_retry → queued; false when it was no longer waiting (cancelled meanwhile).
+    async fn promote_retry(&self, run_id: Uuid, now: Timestamp) -> StoreResult<bool>;
     /// The agent's queued and running runs, oldest first.
     async fn open_runs_of_agent(&self, agent_id: Uuid) -> StoreResult<Vec<HeartbeatRun>>;
     /// Every queued or running run of the instance, oldest first.

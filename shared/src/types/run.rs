@@ -37,6 +37,15 @@ pub struct HeartbeatRun {
     pub process_group_id: Option<i64>,
     pub process_started_at: Option<DateTime<Utc>>,
     pub retry_of_run_id: Option<Uuid>,
+    /// A run in `scheduled_retry` is queued at this time (a failed run's automatic retry).
+    #[serde(default)]
+    pub scheduled_retry_at: Option<DateTime<Utc>>,
+    /// Which retry of the original run this is (0: not a retry).
+    #[serde(default)]
+    pub scheduled_retry_attempt: i64,
+    /// Why it is retried: `transient_failure`.
+    #[serde(default)]
+    pub scheduled_retry_reason: Option<String>,
     #[schema(value_type = Object)]
     pub context_snapshot: serde_json::Value,
     pub created_at: DateTime<Utc>,

@@ -49,6 +49,22 @@ impl RunStore for PgStore {
         Ok(merged)
     }
 
+    async fn schedule_retry(&self, retry: HeartbeatRun, event: RunEventDraft) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        runs::insert_run(&mut tx, &retry).await?;
+        runs::insert_event(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn due_retries(&self, now: Timestamp) -> StoreResult<Vec<HeartbeatRun>> {
+        Ok(runs::due_retries(&mut *self.conn().await?, now).await?)
+    }
+
+    async fn promote_retry(&self, run_id: Uuid, now: Timestamp) -> StoreResult<bool> {
+        Ok(runs::promote_retry(&mut *self.conn().await?, run_id, now).await?)
+    }
+
     async fn open_runs_of_agent(&self, agent_id: Uuid) -> StoreResult<Vec<HeartbeatRun>> {
         Ok(runs::open_runs(&mut *self.conn().await?, Some(agent_id)).await?)
     }

@@ -40,6 +40,9 @@ fn run_from(r: &PgRow) -> R<HeartbeatRun> {
         process_group_id: r.try_get("process_group_id")?,
         process_started_at: r.try_get("process_started_at")?,
         retry_of_run_id: r.try_get("retry_of_run_id")?,
+        scheduled_retry_at: r.try_get("scheduled_retry_at")?,
+        scheduled_retry_attempt: r.try_get("scheduled_retry_attempt")?,
+        scheduled_retry_reason: r.try_get("scheduled_retry_reason")?,
         context_snapshot: r.try_get("context_snapshot")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -52,8 +55,9 @@ pub async fn insert_run(c: &mut PgConnection, r: &HeartbeatRun) -> R<()> {
     sqlx::query(
         "INSERT INTO heartbeat_runs (id, company_id, agent_id, invocation_source, trigger_detail,
             status, wakeup_request_id, session_id_before, retry_of_run_id, context_snapshot,
-            created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            created_at, updated_at, scheduled_retry_at, scheduled_retry_attempt,
+            scheduled_retry_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(r.id)
     .bind(r.company_id)
@@ -67,6 +71,9 @@ pub async fn insert_run(c: &mut PgConnection, r: &HeartbeatRun) -> R<()> {
     .bind(&r.context_snapshot)
     .bind(r.created_at)
     .bind(r.updated_at)
+    .bind(r.scheduled_retry_at)
+    .bind(r.scheduled_retry_attempt)
+    .bind(&r.scheduled_retry_reason)
     .execute(c)
     .await?;
     Ok(())
@@ -148,6 +155,30 @@ pub async fn open_runs(c: &mut PgConnection, agent: Option<Uuid>) -> R<Vec<Heart
     .try_map(|r: PgRow| run_from(&r))
     .fetch_all(c)
     .await
+}
+
+pub async fn due_retries(c: &mut PgConnection, now: Timestamp) -> R<Vec<HeartbeatRun>> {
+    sqlx::query(
+        "SELECT * FROM heartbeat_runs
+         WHERE status = 'scheduled_retry' AND scheduled_retry_at <= $1
+         ORDER BY scheduled_retry_at, id",
+    )
+    .bind(now)
+    .try_map(|r: PgRow| run_from(&r))
+    .fetch_all(c)
+    .await
+}
+
+pub async fn promote_retry(c: &mut PgConnection, run: Uuid, now: Timestamp) -> R<bool> {
+    let n = sqlx::query(
+        "UPDATE heartbeat_runs SET status = 'queued', updated_at = $2
+         WHERE id = $1 AND status = 'scheduled_retry'",
+    )
+    .bind(run)
+    .bind(now)
+    .execute(c)
+    .await?;
+    Ok(n.rows_affected() > 0)
 }
 
 pub async fn get_run(c: &mut PgConnection, run: Uuid) -> R<Option<HeartbeatRun>> {
@@ -369,7 +400,7 @@ pub async fn finish(c: &mut PgConnection, f: &RunFinish) -> R<bool> {
         "UPDATE heartbeat_runs SET status = $2, finished_at = $3, error = $4, error_code = $5,
             exit_code = $6, signal = $7, usage_json = $8, result_json = $9,
             session_id_after = $10, updated_at = $3
-         WHERE id = $1 AND status IN ('queued', 'running')",
+         WHERE id = $1 AND status IN ('queued', 'running', 'scheduled_retry')",
     )
     .bind(f.run_id)
     .bind(f.status.as_str())

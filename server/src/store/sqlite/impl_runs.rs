@@ -51,6 +51,23 @@ impl RunStore for SqliteStore {
         .await
     }
 
+    async fn schedule_retry(&self, retry: HeartbeatRun, event: RunEventDraft) -> StoreResult<()> {
+        self.write(move |tx| {
+            runs::insert_run(tx, &retry)?;
+            runs::insert_event(tx, &event)
+        })
+        .await
+    }
+
+    async fn due_retries(&self, now: Timestamp) -> StoreResult<Vec<HeartbeatRun>> {
+        self.read(move |c| runs::due_retries(c, now)).await
+    }
+
+    async fn promote_retry(&self, run_id: Uuid, now: Timestamp) -> StoreResult<bool> {
+        self.write(move |tx| runs::promote_retry(tx, run_id, now))
+            .await
+    }
+
     async fn open_runs_of_agent(&self, agent_id: Uuid) -> StoreResult<Vec<HeartbeatRun>> {
         self.read(move |c| runs::open_runs(c, Some(agent_id))).await
     }

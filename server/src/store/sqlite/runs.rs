@@ -41,6 +41,9 @@ fn run_from_row(row: &Row) -> rusqlite::Result<HeartbeatRun> {
         process_group_id: row.get("process_group_id")?,
         process_started_at: get_opt_ts(row, "process_started_at")?,
         retry_of_run_id: get_opt_uuid(row, "retry_of_run_id")?,
+        scheduled_retry_at: get_opt_ts(row, "scheduled_retry_at")?,
+        scheduled_retry_attempt: row.get("scheduled_retry_attempt")?,
+        scheduled_retry_reason: row.get("scheduled_retry_reason")?,
         context_snapshot: get_json(row, "context_snapshot")?,
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
@@ -53,8 +56,9 @@ pub fn insert_run(c: &Connection, r: &HeartbeatRun) -> rusqlite::Result<()> {
     c.prepare_cached(
         "INSERT INTO heartbeat_runs (id, company_id, agent_id, invocation_source, trigger_detail,
             status, wakeup_request_id, session_id_before, retry_of_run_id, context_snapshot,
-            created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            created_at, updated_at, scheduled_retry_at, scheduled_retry_attempt,
+            scheduled_retry_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         id(r.id),
@@ -69,6 +73,9 @@ pub fn insert_run(c: &Connection, r: &HeartbeatRun) -> rusqlite::Result<()> {
         json(&r.context_snapshot),
         ts(r.created_at),
         ts(r.updated_at),
+        opt_ts(r.scheduled_retry_at),
+        r.scheduled_retry_attempt,
+        r.scheduled_retry_reason,
     ])?;
     Ok(())
 }
@@ -287,6 +294,26 @@ pub fn read_log(
     .collect()
 }
 
+pub fn due_retries(c: &Connection, now: Timestamp) -> rusqlite::Result<Vec<HeartbeatRun>> {
+    c.prepare_cached(
+        "SELECT * FROM heartbeat_runs
+         WHERE status = 'scheduled_retry' AND scheduled_retry_at <= ?1
+         ORDER BY scheduled_retry_at, id",
+    )?
+    .query_map(params![ts(now)], run_from_row)?
+    .collect()
+}
+
+pub fn promote_retry(c: &Connection, run: Uuid, now: Timestamp) -> rusqlite::Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE heartbeat_runs SET status = 'queued', updated_at = ?2
+             WHERE id = ?1 AND status = 'scheduled_retry'",
+        )?
+        .execute(params![id(run), ts(now)])?;
+    Ok(n > 0)
+}
+
 pub fn insert_event(c: &Connection, e: &RunEventDraft) -> rusqlite::Result<()> {
     c.prepare_cached(
         "INSERT INTO heartbeat_run_events (company_id, run_id, agent_id, seq, event_type, stream,
@@ -342,7 +369,7 @@ pub fn finish(c: &Connection, f: &RunFinish) -> rusqlite::Result<bool> {
             "UPDATE heartbeat_runs SET status = ?2, finished_at = ?3, error = ?4, error_code = ?5,
                 exit_code = ?6, signal = ?7, usage_json = ?8, result_json = ?9,
                 session_id_after = ?10, updated_at = ?3
-             WHERE id = ?1 AND status IN ('queued', 'running')",
+             WHERE id = ?1 AND status IN ('queued', 'running', 'scheduled_retry')",
         )?
         .execute(params![
             id(f.run_id),
