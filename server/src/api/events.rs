@@ -79,8 +79,7 @@ async fn stream(mut socket: WebSocket, mut events: Subscription) {
         tokio::select! {
             event = events.next() => {
                 let Some(event) = event else { break };
-                let Ok(text) = serde_json::to_string(&*event) else { continue };
-                if socket.send(Message::Text(text.into())).await.is_err() {
+                if socket.send(Message::Text(event.wire_text())).await.is_err() {
                     break;
                 }
             }

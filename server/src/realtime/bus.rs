@@ -20,6 +20,18 @@ pub struct LiveEvent {
     pub kind: String,
     pub created_at: DateTime<Utc>,
     pub payload: serde_json::Value,
+    /// The event as JSON text, made once however many subscribers send it.
+    #[serde(skip)]
+    wire: OnceLock<axum::extract::ws::Utf8Bytes>,
+}
+
+impl LiveEvent {
+    /// The event as JSON text for a WebSocket frame (serialized on first use, then shared).
+    pub fn wire_text(&self) -> axum::extract::ws::Utf8Bytes {
+        self.wire
+            .get_or_init(|| serde_json::to_string(self).unwrap_or_default().into())
+            .clone()
+    }
 }
 
 /// How many past events are kept for replay after a reconnect.
@@ -113,6 +125,7 @@ impl EventBus {
             kind: kind.to_string(),
             created_at: crate::domain::now(),
             payload,
+            wire: OnceLock::new(),
         });
         if state.ring.len() == REPLAY_CAPACITY {
             state.ring.pop_front();
