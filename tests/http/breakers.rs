@@ -9,13 +9,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::*;
+use crate::costs::agent_json;
 use crate::heartbeats::fixture;
-
-async fn agent_json(s: &TestServer, agent: &str) -> Value {
-    let (st, a) = s.get(&format!("/agents/{agent}")).await;
-    assert_eq!(st, StatusCode::OK, "{a}");
-    a
-}
+use crate::retries::runs_of;
 
 /// Polls the agent until `done` says yes, or 20 s pass; the last state read.
 async fn wait_agent(s: &TestServer, agent: &str, done: impl Fn(&Value) -> bool) -> Value {
@@ -45,16 +41,6 @@ async fn hire(
         .await;
     assert_eq!(st, StatusCode::CREATED, "{a}");
     a["id"].as_str().unwrap().to_string()
-}
-
-async fn runs_of(s: &TestServer, company: &str, agent: &str) -> Vec<Value> {
-    let (st, runs) = s
-        .get(&format!(
-            "/companies/{company}/heartbeat-runs?agentId={agent}"
-        ))
-        .await;
-    assert_eq!(st, StatusCode::OK, "{runs}");
-    runs.as_array().unwrap().clone()
 }
 
 async fn actions(s: &TestServer, company: &str, action: &str) -> Vec<Value> {

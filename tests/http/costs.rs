@@ -38,7 +38,7 @@ async fn wakeup(s: &TestServer, agent: &str) -> Value {
     v
 }
 
-async fn agent_json(s: &TestServer, agent: &str) -> Value {
+pub async fn agent_json(s: &TestServer, agent: &str) -> Value {
     let (st, a) = s.get(&format!("/agents/{agent}")).await;
     assert_eq!(st, StatusCode::OK, "{a}");
     a

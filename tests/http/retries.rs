@@ -41,7 +41,7 @@ async fn wake(s: &TestServer, agent: &str) -> Value {
 }
 
 /// The agent's runs, oldest first.
-async fn runs_of(s: &TestServer, company: &str, agent: &str) -> Vec<Value> {
+pub async fn runs_of(s: &TestServer, company: &str, agent: &str) -> Vec<Value> {
     let (st, runs) = s
         .get(&format!(
             "/companies/{company}/heartbeat-runs?agentId={agent}"

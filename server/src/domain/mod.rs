@@ -10,6 +10,7 @@ pub mod claim;
 pub mod cli_auth;
 mod companies;
 pub mod costs;
+mod dashboard;
 mod env;
 mod error;
 pub mod invites;
