@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 use crate::heartbeats::{company_with_agent, fixture, invoke};
 
-async fn report(
+pub async fn report(
     s: &TestServer,
     company: &str,
     key: Option<&str>,
@@ -25,7 +25,7 @@ async fn report(
 }
 
 /// `POST /agents/:id/wakeup`, which says why a wake was skipped.
-async fn wakeup(s: &TestServer, agent: &str) -> Value {
+pub async fn wakeup(s: &TestServer, agent: &str) -> Value {
     let (st, v) = s
         .call(
             Method::POST,
@@ -44,13 +44,13 @@ pub async fn agent_json(s: &TestServer, agent: &str) -> Value {
     a
 }
 
-async fn actions(s: &TestServer, company: &str) -> Vec<Value> {
+pub async fn actions(s: &TestServer, company: &str) -> Vec<Value> {
     let (st, list) = s.get(&format!("/companies/{company}/activity")).await;
     assert_eq!(st, StatusCode::OK, "{list}");
     list.as_array().unwrap().clone()
 }
 
-fn count(list: &[Value], action: &str) -> usize {
+pub fn count(list: &[Value], action: &str) -> usize {
     list.iter().filter(|e| e["action"] == action).count()
 }
 

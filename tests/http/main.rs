@@ -42,6 +42,7 @@ mod secrets_logs;
 mod secrets_resolve;
 mod server_crash;
 mod skill_agent;
+mod token_budgets;
 mod wake_bursts;
 mod wakeups;
 mod webhooks;

@@ -45,6 +45,7 @@ mod secrets_logs;
 mod secrets_resolve;
 mod server_crash;
 mod skill_agent;
+mod token_budgets;
 mod wake_bursts;
 mod wakeups;
 mod webhooks;

@@ -202,8 +202,8 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
-/// A JSON body. Malformed JSON is a 400 (never a 500); a wrong type or unknown enum value is a
-/// 400 that names the field; unknown fields are ignored. No body reads as `{}`, but for a PATCH,
+/// A JSON body, an object. Malformed JSON or another kind of value is a 400 (never a 500); a
+/// wrong type or unknown enum value is a 400 that names the field; unknown fields are ignored. No body reads as `{}`, but for a PATCH,
 /// where it is a 400.
 pub struct Body<T>(pub T);
 
@@ -237,6 +237,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         }
         let text: &[u8] = if empty { b"{}" } else { &bytes };
         check_json_values(text)?;
+        // Every body is an object: serde would otherwise read a struct from an array, `[1,2]`
+        // for a body of two numbers.
+        if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::bad_request(
+                "body",
+                "The body must be a JSON object, not an array",
+            ));
+        }
         let mut de = serde_json::Deserializer::from_slice(text);
         let parsed = serde_path_to_error::deserialize(&mut de);
         if let (Ok(_), Err(trailing)) = (&parsed, de.end()) {

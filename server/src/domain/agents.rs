@@ -273,6 +273,11 @@ impl Domain {
                 input.budget_monthly_cents.unwrap_or(0),
             )?,
             spent_monthly_cents: 0,
+            budget_monthly_tokens: cents(
+                "budgetMonthlyTokens",
+                input.budget_monthly_tokens.unwrap_or(0),
+            )?,
+            spent_monthly_tokens: 0,
             pause_reason: None,
             paused_at: None,
             permissions: json_object("permissions", input.permissions)?
@@ -332,9 +337,15 @@ impl Domain {
         if let Some(c) = json_object("runtimeConfig", input.runtime_config)? {
             a.runtime_config = c;
         }
+        let rebudget =
+            input.budget_monthly_cents.is_some() || input.budget_monthly_tokens.is_some();
         if let Some(b) = input.budget_monthly_cents {
             who.board()?;
             a.budget_monthly_cents = cents("budgetMonthlyCents", b)?;
+        }
+        if let Some(b) = input.budget_monthly_tokens {
+            who.board()?;
+            a.budget_monthly_tokens = cents("budgetMonthlyTokens", b)?;
         }
         if let Some(p) = json_object("permissions", input.permissions)? {
             who.board()?;
@@ -346,6 +357,10 @@ impl Domain {
         a.updated_at = next_time(a.updated_at);
         let act = scope.activity("agent.updated", "agent", a.id, json!({"name": a.name}));
         self.store.save_agent(a.clone(), vec![act]).await?;
+        if rebudget {
+            self.budgets_changed(who, a.company_id, Some(a.id)).await?;
+            return self.get_agent(who, a.id).await;
+        }
         Ok(a)
     }
 

@@ -1,5 +1,6 @@
-//! Monthly budgets in cents, for a company and for each agent (0 means none), counted over
-//! the current UTC month with reported and estimated dollars together. At 80% a soft alert
+//! Monthly budgets for a company and for each agent, in cents and in tokens (0 means none),
+//! counted over the current UTC month: cents with reported and estimated dollars together,
+//! tokens as input, cached input and output together. At 80% of either a soft alert
 //! (`budget.soft_threshold_crossed`); at 100% the agent (or, for the company's budget, every
 //! agent of the company) is paused with reason `budget` (`budget.hard_threshold_crossed`, high
 //! priority): the scheduler skips it and its checkout answers 422. Raising the budget (or
@@ -14,7 +15,7 @@ use uuid::Uuid;
 use super::costs::current_month;
 use super::{Domain, DomainError, DomainResult, next_time, now};
 use crate::auth::RequestActor;
-use crate::store::month_of;
+use crate::store::{CostEventRecord, CostTotals, month_of};
 
 /// The pause reason of a budget's hard stop.
 pub const BUDGET_PAUSE: &str = "budget";
@@ -30,16 +31,77 @@ pub struct UpdateBudget {
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_monthly_cents: Option<i64>,
+    /// The monthly budget in tokens: input, cached input and output together (0: no budget).
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    pub budget_monthly_tokens: Option<i64>,
 }
 
-fn budget_of(input: &UpdateBudget) -> DomainResult<i64> {
-    match input.budget_monthly_cents {
-        None => Err(DomainError::invalid(
+/// The budgets a request sets: at least one of the two.
+fn budgets_of(input: &UpdateBudget) -> DomainResult<(Option<i64>, Option<i64>)> {
+    if input.budget_monthly_cents.is_none() && input.budget_monthly_tokens.is_none() {
+        return Err(DomainError::invalid(
             "budgetMonthlyCents",
-            "budgetMonthlyCents is required",
-        )),
-        c => super::costs::non_negative("budgetMonthlyCents", c),
+            "budgetMonthlyCents or budgetMonthlyTokens is required",
+        ));
     }
+    let check =
+        |field: &str, v: Option<i64>| v.map(|v| super::validate::cents(field, v)).transpose();
+    Ok((
+        check("budgetMonthlyCents", input.budget_monthly_cents)?,
+        check("budgetMonthlyTokens", input.budget_monthly_tokens)?,
+    ))
+}
+
+/// What a budget counts.
+#[derive(Clone, Copy)]
+enum Metric {
+    Cents,
+    Tokens,
+}
+
+const METRICS: [Metric; 2] = [Metric::Cents, Metric::Tokens];
+
+impl Metric {
+    /// (spent, budget) of an agent.
+    fn of_agent(self, a: &Agent) -> (i64, i64) {
+        match self {
+            Metric::Cents => (a.spent_monthly_cents, a.budget_monthly_cents),
+            Metric::Tokens => (a.spent_monthly_tokens, a.budget_monthly_tokens),
+        }
+    }
+
+    /// (spent, budget) of a company.
+    fn of_company(self, c: &Company) -> (i64, i64) {
+        match self {
+            Metric::Cents => (c.spent_monthly_cents, c.budget_monthly_cents),
+            Metric::Tokens => (c.spent_monthly_tokens, c.budget_monthly_tokens),
+        }
+    }
+
+    fn of_delta(self, d: &Delta) -> i64 {
+        match self {
+            Metric::Cents => d.cents,
+            Metric::Tokens => d.tokens,
+        }
+    }
+
+    /// The entry's details: `spentCents`/`budgetCents` or `spentTokens`/`budgetTokens`.
+    fn details(self, spent: i64, budget: i64) -> serde_json::Value {
+        match self {
+            Metric::Cents => json!({"metric": "cents", "spentCents": spent, "budgetCents": budget}),
+            Metric::Tokens => {
+                json!({"metric": "tokens", "spentTokens": spent, "budgetTokens": budget})
+            }
+        }
+    }
+}
+
+/// What a cost event added, in each metric.
+#[derive(Default)]
+struct Delta {
+    cents: i64,
+    tokens: i64,
 }
 
 /// An entry the budget guard writes itself (no person or agent did it).
@@ -71,25 +133,100 @@ fn crossed_soft(before: i64, after: i64, budget: i64) -> bool {
     budget > 0 && before * 5 < budget * 4 && after * 5 >= budget * 4
 }
 
-/// Whether an agent is inside its own and its company's budget.
+fn spent_all((spent, budget): (i64, i64)) -> bool {
+    budget > 0 && spent >= budget
+}
+
+/// Whether an agent is inside every budget of its own and of its company.
 fn within(agent: &Agent, company: &Company) -> bool {
-    let ok = |spent: i64, budget: i64| budget == 0 || spent < budget;
-    ok(agent.spent_monthly_cents, agent.budget_monthly_cents)
-        && ok(company.spent_monthly_cents, company.budget_monthly_cents)
+    METRICS
+        .iter()
+        .all(|m| !spent_all(m.of_agent(agent)) && !spent_all(m.of_company(company)))
+}
+
+/// Whose budget: an agent's or its company's.
+enum Holder<'a> {
+    Agent(&'a Agent),
+    Company(&'a Company),
+}
+
+/// The guard's entries for one holder: a soft alert per metric that crossed 80%, and, when a
+/// metric is spent, the high-priority hard stop (the first metric spent names it).
+fn budget_entries(holder: &Holder, delta: &Delta) -> (Vec<ActivityEntry>, Option<ActivityEntry>) {
+    let (company_id, entity, agent_id, lift) = match holder {
+        Holder::Agent(a) => (
+            a.company_id,
+            ("agent", a.id),
+            Some(a.id),
+            "Raise the agent's budget (PATCH /api/agents/:id/budgets) or resume it",
+        ),
+        Holder::Company(c) => (
+            c.id,
+            ("company", c.id),
+            None,
+            "Raise the company's budget (PATCH /api/companies/:id/budgets)",
+        ),
+    };
+    let mut soft = Vec::new();
+    let mut hard = None;
+    for m in METRICS {
+        let (spent, budget) = match holder {
+            Holder::Agent(a) => m.of_agent(a),
+            Holder::Company(c) => m.of_company(c),
+        };
+        let mut d = m.details(spent, budget);
+        d["month"] = json!(current_month());
+        match holder {
+            Holder::Agent(a) => {
+                d["scope"] = json!("agent");
+                d["agentId"] = json!(a.id);
+                d["agentName"] = json!(a.name);
+            }
+            Holder::Company(_) => d["scope"] = json!("company"),
+        }
+        if crossed_soft(spent - m.of_delta(delta), spent, budget) {
+            let mut d = d.clone();
+            d["thresholdPercent"] = json!(80);
+            soft.push(guard_activity(
+                company_id,
+                "budget.soft_threshold_crossed",
+                entity,
+                agent_id,
+                d,
+            ));
+        }
+        if hard.is_none() && spent_all((spent, budget)) {
+            d["priority"] = json!("high");
+            d["thresholdPercent"] = json!(100);
+            d["lift"] = json!(lift);
+            hard = Some(guard_activity(
+                company_id,
+                "budget.hard_threshold_crossed",
+                entity,
+                agent_id,
+                d,
+            ));
+        }
+    }
+    (soft, hard)
 }
 
 impl Domain {
-    /// After a cost of `delta` cents was recorded for `agent`: alerts at 80% and stops at 100%
-    /// of the agent's and the company's budgets. Costs of an earlier month count for nothing.
+    /// After `event` was recorded for `agent`: alerts at 80% and stops at 100% of the agent's
+    /// and the company's budgets. Costs of an earlier month count for nothing.
     pub(crate) async fn check_budgets(
         &self,
         agent: &Agent,
-        delta: i64,
-        occurred_at: Timestamp,
+        event: &CostEventRecord,
     ) -> DomainResult<()> {
-        if month_of(occurred_at) != current_month() {
+        if month_of(event.occurred_at) != current_month() {
             return Ok(());
         }
+        let t = CostTotals::of_event(event);
+        let delta = Delta {
+            cents: t.spend_cents(),
+            tokens: t.tokens(),
+        };
         self.enforce_budgets(agent.company_id, Some(agent.id), delta)
             .await
     }
@@ -98,41 +235,18 @@ impl Domain {
         &self,
         company_id: Uuid,
         agent_id: Option<Uuid>,
-        delta: i64,
+        delta: Delta,
     ) -> DomainResult<()> {
         let at = now();
         if let Some(agent) = match agent_id {
             Some(id) => self.store.get_agent(id).await?,
             None => None,
         } {
-            let (spent, budget) = (agent.spent_monthly_cents, agent.budget_monthly_cents);
-            let details = json!({"scope": "agent", "agentId": agent.id, "agentName": agent.name,
-                "spentCents": spent, "budgetCents": budget, "month": current_month()});
-            if crossed_soft(spent - delta, spent, budget) {
-                let mut d = details.clone();
-                d["thresholdPercent"] = json!(80);
-                let act = guard_activity(
-                    company_id,
-                    "budget.soft_threshold_crossed",
-                    ("agent", agent.id),
-                    Some(agent.id),
-                    d,
-                );
-                self.store.insert_activity(vec![act]).await?;
+            let (soft, hard) = budget_entries(&Holder::Agent(&agent), &delta);
+            if !soft.is_empty() {
+                self.store.insert_activity(soft).await?;
             }
-            if budget > 0 && spent >= budget {
-                let mut d = details;
-                d["priority"] = json!("high");
-                d["thresholdPercent"] = json!(100);
-                d["lift"] =
-                    json!("Raise the agent's budget (PATCH /api/agents/:id/budgets) or resume it");
-                let act = guard_activity(
-                    company_id,
-                    "budget.hard_threshold_crossed",
-                    ("agent", agent.id),
-                    Some(agent.id),
-                    d,
-                );
+            if let Some(act) = hard {
                 self.store
                     .pause_agents(vec![agent.id], BUDGET_PAUSE.into(), at, vec![act])
                     .await?;
@@ -141,22 +255,11 @@ impl Domain {
         let Some(company) = self.store.get_company(company_id).await? else {
             return Ok(());
         };
-        let (spent, budget) = (company.spent_monthly_cents, company.budget_monthly_cents);
-        let details = json!({"scope": "company", "spentCents": spent, "budgetCents": budget,
-            "month": current_month()});
-        if crossed_soft(spent - delta, spent, budget) {
-            let mut d = details.clone();
-            d["thresholdPercent"] = json!(80);
-            let act = guard_activity(
-                company_id,
-                "budget.soft_threshold_crossed",
-                ("company", company_id),
-                None,
-                d,
-            );
-            self.store.insert_activity(vec![act]).await?;
+        let (soft, hard) = budget_entries(&Holder::Company(&company), &delta);
+        if !soft.is_empty() {
+            self.store.insert_activity(soft).await?;
         }
-        if budget > 0 && spent >= budget {
+        if let Some(act) = hard {
             let ids: Vec<Uuid> = self
                 .store
                 .list_agents(company_id)
@@ -164,22 +267,24 @@ impl Domain {
                 .iter()
                 .map(|a| a.id)
                 .collect();
-            let mut d = details;
-            d["priority"] = json!("high");
-            d["thresholdPercent"] = json!(100);
-            d["lift"] = json!("Raise the company's budget (PATCH /api/companies/:id/budgets)");
-            let act = guard_activity(
-                company_id,
-                "budget.hard_threshold_crossed",
-                ("company", company_id),
-                None,
-                d,
-            );
             self.store
                 .pause_agents(ids, BUDGET_PAUSE.into(), at, vec![act])
                 .await?;
         }
         Ok(())
+    }
+
+    /// After a budget changed: resumes the company's agents it now allows, and stops the ones
+    /// (or the company) it no longer does.
+    pub(super) async fn budgets_changed(
+        &self,
+        who: &RequestActor,
+        company_id: Uuid,
+        agent_id: Option<Uuid>,
+    ) -> DomainResult<()> {
+        self.lift_budget_pauses(company_id, who).await?;
+        self.enforce_budgets(company_id, agent_id, Delta::default())
+            .await
     }
 
     /// Resumes the company's agents paused by a budget that now allows them.
@@ -222,19 +327,20 @@ impl Domain {
     ) -> DomainResult<Company> {
         who.board()?;
         let scope = who.company(company_id, "Company not found")?;
-        let budget = budget_of(&input)?;
+        let (cents, tokens) = budgets_of(&input)?;
         let mut company = self.get_company(who, company_id).await?;
-        company.budget_monthly_cents = budget;
+        company.budget_monthly_cents = cents.unwrap_or(company.budget_monthly_cents);
+        company.budget_monthly_tokens = tokens.unwrap_or(company.budget_monthly_tokens);
         company.updated_at = next_time(company.updated_at);
         let act = scope.activity(
             "company.budget_updated",
             "company",
             company_id,
-            json!({"budgetMonthlyCents": budget}),
+            json!({"budgetMonthlyCents": company.budget_monthly_cents,
+                "budgetMonthlyTokens": company.budget_monthly_tokens}),
         );
         self.store.update_company(company, vec![act]).await?;
-        self.lift_budget_pauses(company_id, who).await?;
-        self.enforce_budgets(company_id, None, 0).await?;
+        self.budgets_changed(who, company_id, None).await?;
         self.get_company(who, company_id).await
     }
 
@@ -246,20 +352,21 @@ impl Domain {
         input: UpdateBudget,
     ) -> DomainResult<Agent> {
         who.board()?;
-        let budget = budget_of(&input)?;
+        let (cents, tokens) = budgets_of(&input)?;
         let mut agent = self.get_agent(who, agent_id).await?;
         let scope = who.company(agent.company_id, "Agent not found")?;
-        agent.budget_monthly_cents = budget;
+        agent.budget_monthly_cents = cents.unwrap_or(agent.budget_monthly_cents);
+        agent.budget_monthly_tokens = tokens.unwrap_or(agent.budget_monthly_tokens);
         agent.updated_at = next_time(agent.updated_at);
         let act = scope.activity(
             "agent.budget_updated",
             "agent",
             agent.id,
-            json!({"budgetMonthlyCents": budget}),
+            json!({"budgetMonthlyCents": agent.budget_monthly_cents,
+                "budgetMonthlyTokens": agent.budget_monthly_tokens}),
         );
         self.store.save_agent(agent.clone(), vec![act]).await?;
-        self.lift_budget_pauses(agent.company_id, who).await?;
-        self.enforce_budgets(agent.company_id, Some(agent.id), 0)
+        self.budgets_changed(who, agent.company_id, Some(agent.id))
             .await?;
         self.get_agent(who, agent_id).await
     }

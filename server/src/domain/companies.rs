@@ -70,6 +70,11 @@ impl Domain {
                 input.budget_monthly_cents.unwrap_or(0),
             )?,
             spent_monthly_cents: 0,
+            budget_monthly_tokens: cents(
+                "budgetMonthlyTokens",
+                input.budget_monthly_tokens.unwrap_or(0),
+            )?,
+            spent_monthly_tokens: 0,
             require_board_approval_for_new_agents: input
                 .require_board_approval_for_new_agents
                 .unwrap_or(false),
@@ -141,8 +146,13 @@ impl Domain {
         if let Some(d) = input.description {
             c.description = optional_text("description", d.as_deref(), DESCRIPTION_MAX)?;
         }
+        let rebudget =
+            input.budget_monthly_cents.is_some() || input.budget_monthly_tokens.is_some();
         if let Some(b) = input.budget_monthly_cents {
             c.budget_monthly_cents = cents("budgetMonthlyCents", b)?;
+        }
+        if let Some(b) = input.budget_monthly_tokens {
+            c.budget_monthly_tokens = cents("budgetMonthlyTokens", b)?;
         }
         if let Some(r) = input.require_board_approval_for_new_agents {
             c.require_board_approval_for_new_agents = r;
@@ -170,6 +180,10 @@ impl Domain {
             json!({"name": c.name, "status": c.status}),
         );
         self.store.update_company(c.clone(), vec![act]).await?;
+        if rebudget {
+            self.budgets_changed(who, id, None).await?;
+            return self.get_company(who, id).await;
+        }
         Ok(c)
     }
 

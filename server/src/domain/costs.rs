@@ -367,12 +367,7 @@ impl Domain {
         self.store
             .record_cost(event.clone(), current_month(), vec![act])
             .await?;
-        self.check_budgets(
-            &agent,
-            CostTotals::of_event(&event).spend_cents(),
-            event.occurred_at,
-        )
-        .await?;
+        self.check_budgets(&agent, &event).await?;
         Ok(event)
     }
 

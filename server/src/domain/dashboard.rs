@@ -98,6 +98,12 @@ impl Domain {
                 month_utilization_percent: super::costs::percent(spend, budget),
                 month_reported_cents: month.reported_cents,
                 month_estimated_cents: month.estimated_cents,
+                month_tokens: company.spent_monthly_tokens,
+                month_budget_tokens: company.budget_monthly_tokens,
+                month_token_utilization_percent: super::costs::percent(
+                    company.spent_monthly_tokens,
+                    company.budget_monthly_tokens,
+                ),
             },
             pending_approvals: self
                 .store

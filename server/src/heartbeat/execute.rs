@@ -417,13 +417,7 @@ impl Heartbeats {
     /// A written cost counts against the agent's and the company's budgets.
     pub(super) async fn after_cost(&self, agent: &Agent, cost: Option<CostEventRecord>) {
         let Some(cost) = cost else { return };
-        let spend = crate::store::CostTotals::of_event(&cost).spend_cents();
-        if let Err(e) = self
-            .inner
-            .domain
-            .check_budgets(agent, spend, cost.occurred_at)
-            .await
-        {
+        if let Err(e) = self.inner.domain.check_budgets(agent, &cost).await {
             tracing::error!(agent_id = %agent.id, error = %e, "could not check the budgets");
         }
     }

@@ -47,6 +47,11 @@ impl CostTotals {
         self.cost_cents + self.estimated_cost_cents
     }
 
+    /// The tokens a token budget counts: input, cached input and output together.
+    pub fn tokens(&self) -> i64 {
+        self.input_tokens + self.cached_input_tokens + self.output_tokens
+    }
+
     /// What one event adds.
     pub fn of_event(e: &CostEventRecord) -> CostTotals {
         let sub = is_subscription(&e.billing_type);

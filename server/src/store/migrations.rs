@@ -29,6 +29,9 @@ pub fn sqlite() -> Migrations<'static> {
         M::up(include_str!(
             "../../../migrations/sqlite/0010_run_retries.sql"
         )),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0011_token_budgets.sql"
+        )),
     ])
 }
 

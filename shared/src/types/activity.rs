@@ -52,6 +52,10 @@ pub struct DashboardCosts {
     pub month_reported_cents: i64,
     /// Of the month's spend, what the price table estimated (subscriptions, unpriced usage).
     pub month_estimated_cents: i64,
+    /// Tokens of the month (input, cached input and output) against the token budget (0: none).
+    pub month_tokens: i64,
+    pub month_budget_tokens: i64,
+    pub month_token_utilization_percent: f64,
 }
 
 /// A paused agent on the dashboard: why, since when, until when, and how to lift it.

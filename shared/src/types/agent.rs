@@ -27,6 +27,12 @@ pub struct Agent {
     pub runtime_config: serde_json::Value,
     pub budget_monthly_cents: i64,
     pub spent_monthly_cents: i64,
+    /// The monthly budget in tokens (input, cached input and output together; 0: none).
+    #[serde(default)]
+    pub budget_monthly_tokens: i64,
+    /// Tokens spent in the current UTC month.
+    #[serde(default)]
+    pub spent_monthly_tokens: i64,
     pub pause_reason: Option<String>,
     pub paused_at: Option<DateTime<Utc>>,
     #[schema(value_type = Object)]
@@ -61,6 +67,9 @@ pub struct CreateAgent {
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_monthly_cents: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    pub budget_monthly_tokens: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub permissions: Option<serde_json::Map<String, serde_json::Value>>,
     #[schema(value_type = Option<Object>)]
@@ -95,6 +104,9 @@ pub struct UpdateAgent {
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_monthly_cents: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    pub budget_monthly_tokens: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub permissions: Option<serde_json::Map<String, serde_json::Value>>,
     #[schema(value_type = Option<Object>)]

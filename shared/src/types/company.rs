@@ -17,6 +17,12 @@ pub struct Company {
     pub issue_counter: i64,
     pub budget_monthly_cents: i64,
     pub spent_monthly_cents: i64,
+    /// The monthly budget in tokens (input, cached input and output together; 0: none).
+    #[serde(default)]
+    pub budget_monthly_tokens: i64,
+    /// Tokens spent in the current UTC month.
+    #[serde(default)]
+    pub spent_monthly_tokens: i64,
     pub require_board_approval_for_new_agents: bool,
     pub brand_color: Option<String>,
     pub archived_at: Option<DateTime<Utc>>,
@@ -34,6 +40,9 @@ pub struct CreateCompany {
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_monthly_cents: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    pub budget_monthly_tokens: Option<i64>,
     pub require_board_approval_for_new_agents: Option<bool>,
     #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
     pub brand_color: Option<String>,
@@ -54,6 +63,9 @@ pub struct UpdateCompany {
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_monthly_cents: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    pub budget_monthly_tokens: Option<i64>,
     pub require_board_approval_for_new_agents: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, pattern = "^#[0-9a-fA-F]{6}$")]

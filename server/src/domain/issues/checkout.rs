@@ -62,7 +62,9 @@ impl Domain {
                     .into(),
                 details: Some(
                     json!({"agentId": a.id, "spentMonthlyCents": a.spent_monthly_cents,
-                    "budgetMonthlyCents": a.budget_monthly_cents}),
+                    "budgetMonthlyCents": a.budget_monthly_cents,
+                    "spentMonthlyTokens": a.spent_monthly_tokens,
+                    "budgetMonthlyTokens": a.budget_monthly_tokens}),
                 ),
             });
         }

@@ -430,6 +430,8 @@ mod tests {
             runtime_config: json!({}),
             budget_monthly_cents: 0,
             spent_monthly_cents: 0,
+            budget_monthly_tokens: 0,
+            spent_monthly_tokens: 0,
             pause_reason: None,
             paused_at: None,
             permissions: json!({}),

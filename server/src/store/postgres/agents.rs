@@ -30,14 +30,16 @@ pub async fn save_agent(c: &mut PgConnection, a: &Agent) -> R<()> {
         "INSERT INTO agents (id, company_id, name, role, title, icon, status, reports_to,
             capabilities, adapter_type, adapter_config, runtime_config, budget_monthly_cents,
             spent_monthly_cents, pause_reason, paused_at, permissions, last_heartbeat_at, metadata,
-            created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+            created_at, updated_at, budget_monthly_tokens, spent_monthly_tokens)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+            $19, $20, $21, $22, $23)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,
             title = excluded.title, icon = excluded.icon, status = excluded.status,
             reports_to = excluded.reports_to, capabilities = excluded.capabilities,
             adapter_type = excluded.adapter_type, adapter_config = excluded.adapter_config,
             runtime_config = excluded.runtime_config,
             budget_monthly_cents = excluded.budget_monthly_cents,
+            budget_monthly_tokens = excluded.budget_monthly_tokens,
             pause_reason = excluded.pause_reason,
             paused_at = excluded.paused_at, permissions = excluded.permissions,
             last_heartbeat_at = excluded.last_heartbeat_at, metadata = excluded.metadata,
@@ -64,6 +66,8 @@ pub async fn save_agent(c: &mut PgConnection, a: &Agent) -> R<()> {
     .bind(&a.metadata)
     .bind(a.created_at)
     .bind(a.updated_at)
+    .bind(a.budget_monthly_tokens)
+    .bind(a.spent_monthly_tokens)
     .execute(&mut *c)
     .await?;
     Ok(())

@@ -54,8 +54,9 @@ pub async fn insert_company(c: &mut PgConnection, co: &Company) -> R<()> {
     sqlx::query(
         "INSERT INTO companies (id, name, description, status, issue_prefix, issue_counter,
             budget_monthly_cents, spent_monthly_cents, require_board_approval_for_new_agents,
-            brand_color, archived_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            brand_color, archived_at, created_at, updated_at, budget_monthly_tokens,
+            spent_monthly_tokens)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(co.id)
     .bind(&co.name)
@@ -70,6 +71,8 @@ pub async fn insert_company(c: &mut PgConnection, co: &Company) -> R<()> {
     .bind(co.archived_at)
     .bind(co.created_at)
     .bind(co.updated_at)
+    .bind(co.budget_monthly_tokens)
+    .bind(co.spent_monthly_tokens)
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -81,7 +84,7 @@ pub async fn update_company(c: &mut PgConnection, co: &Company) -> R<()> {
     sqlx::query(
         "UPDATE companies SET name = $2, description = $3, status = $4, budget_monthly_cents = $5,
             require_board_approval_for_new_agents = $6, brand_color = $7,
-            archived_at = $8, updated_at = $9
+            archived_at = $8, updated_at = $9, budget_monthly_tokens = $10
          WHERE id = $1",
     )
     .bind(co.id)
@@ -93,6 +96,7 @@ pub async fn update_company(c: &mut PgConnection, co: &Company) -> R<()> {
     .bind(&co.brand_color)
     .bind(co.archived_at)
     .bind(co.updated_at)
+    .bind(co.budget_monthly_tokens)
     .execute(&mut *c)
     .await?;
     Ok(())

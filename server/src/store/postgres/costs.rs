@@ -118,11 +118,14 @@ pub async fn record(c: &mut PgConnection, e: &CostEventRecord, current_month: &s
         for (table, key) in [("agents", e.agent_id), ("companies", e.company_id)] {
             sqlx::query(AssertSqlSafe(format!(
                 "UPDATE {table} SET spent_monthly_cents = CASE WHEN spent_month = $2
-                    THEN spent_monthly_cents + $3 ELSE $3 END, spent_month = $2 WHERE id = $1"
+                    THEN spent_monthly_cents + $3 ELSE $3 END,
+                    spent_monthly_tokens = CASE WHEN spent_month = $2
+                    THEN spent_monthly_tokens + $4 ELSE $4 END, spent_month = $2 WHERE id = $1"
             )))
             .bind(key)
             .bind(&month)
             .bind(t.spend_cents())
+            .bind(t.tokens())
             .execute(&mut *c)
             .await?;
         }
@@ -205,7 +208,10 @@ impl CostStore for PgStore {
             changed += sqlx::query(AssertSqlSafe(format!(
                 "UPDATE {table} SET spent_month = $1, spent_monthly_cents = COALESCE(
                     (SELECT SUM(r.cost_cents + r.estimated_cost_cents) FROM cost_rollups r
-                     WHERE r.{key} = {table}.id AND r.month = $1), 0)
+                     WHERE r.{key} = {table}.id AND r.month = $1), 0),
+                    spent_monthly_tokens = COALESCE((SELECT
+                        SUM(r.input_tokens + r.cached_input_tokens + r.output_tokens)
+                     FROM cost_rollups r WHERE r.{key} = {table}.id AND r.month = $1), 0)
                  WHERE spent_month <> $1"
             )))
             .bind(&month)

@@ -27,6 +27,8 @@ pub fn company(r: &PgRow) -> R<Company> {
         issue_counter: r.try_get("issue_counter")?,
         budget_monthly_cents: r.try_get("budget_monthly_cents")?,
         spent_monthly_cents: r.try_get("spent_monthly_cents")?,
+        budget_monthly_tokens: r.try_get("budget_monthly_tokens")?,
+        spent_monthly_tokens: r.try_get("spent_monthly_tokens")?,
         require_board_approval_for_new_agents: r
             .try_get("require_board_approval_for_new_agents")?,
         brand_color: r.try_get("brand_color")?,
@@ -85,6 +87,8 @@ pub fn agent(r: &PgRow) -> R<Agent> {
         runtime_config: r.try_get("runtime_config")?,
         budget_monthly_cents: r.try_get("budget_monthly_cents")?,
         spent_monthly_cents: r.try_get("spent_monthly_cents")?,
+        budget_monthly_tokens: r.try_get("budget_monthly_tokens")?,
+        spent_monthly_tokens: r.try_get("spent_monthly_tokens")?,
         pause_reason: r.try_get("pause_reason")?,
         paused_at: r.try_get("paused_at")?,
         permissions: r.try_get("permissions")?,

@@ -41,6 +41,8 @@ fn company_from_row(row: &Row) -> rusqlite::Result<Company> {
         issue_counter: row.get("issue_counter")?,
         budget_monthly_cents: row.get("budget_monthly_cents")?,
         spent_monthly_cents: row.get("spent_monthly_cents")?,
+        budget_monthly_tokens: row.get("budget_monthly_tokens")?,
+        spent_monthly_tokens: row.get("spent_monthly_tokens")?,
         require_board_approval_for_new_agents: row.get("require_board_approval_for_new_agents")?,
         brand_color: row.get("brand_color")?,
         archived_at: get_opt_ts(row, "archived_at")?,
@@ -65,8 +67,9 @@ pub fn insert_company(conn: &Connection, c: &Company) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO companies (id, name, description, status, issue_prefix, issue_counter,
             budget_monthly_cents, spent_monthly_cents, require_board_approval_for_new_agents,
-            brand_color, archived_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            brand_color, archived_at, created_at, updated_at, budget_monthly_tokens,
+            spent_monthly_tokens)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             id(c.id),
             c.name,
@@ -81,6 +84,8 @@ pub fn insert_company(conn: &Connection, c: &Company) -> rusqlite::Result<()> {
             opt_ts(c.archived_at),
             ts(c.created_at),
             ts(c.updated_at),
+            c.budget_monthly_tokens,
+            c.spent_monthly_tokens,
         ],
     )?;
     Ok(())
@@ -92,7 +97,7 @@ pub fn update_company(conn: &Connection, c: &Company) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE companies SET name = ?2, description = ?3, status = ?4, budget_monthly_cents = ?5,
             require_board_approval_for_new_agents = ?6, brand_color = ?7,
-            archived_at = ?8, updated_at = ?9
+            archived_at = ?8, updated_at = ?9, budget_monthly_tokens = ?10
          WHERE id = ?1",
         params![
             id(c.id),
@@ -104,6 +109,7 @@ pub fn update_company(conn: &Connection, c: &Company) -> rusqlite::Result<()> {
             c.brand_color,
             opt_ts(c.archived_at),
             ts(c.updated_at),
+            c.budget_monthly_tokens,
         ],
     )?;
     Ok(())

@@ -121,9 +121,11 @@ pub fn record(c: &Connection, e: &CostEventRecord, current_month: &str) -> rusql
             };
             c.prepare_cached(&format!(
                 "UPDATE {table} SET spent_monthly_cents = CASE WHEN spent_month = ?2
-                    THEN spent_monthly_cents + ?3 ELSE ?3 END, spent_month = ?2 WHERE id = ?1"
+                    THEN spent_monthly_cents + ?3 ELSE ?3 END,
+                    spent_monthly_tokens = CASE WHEN spent_month = ?2
+                    THEN spent_monthly_tokens + ?4 ELSE ?4 END, spent_month = ?2 WHERE id = ?1"
             ))?
-            .execute(params![id(key), month, spend])?;
+            .execute(params![id(key), month, spend, t.tokens()])?;
         }
     }
     Ok(())
@@ -174,7 +176,10 @@ fn roll_month(c: &Connection, month: &str) -> rusqlite::Result<u64> {
             &format!(
                 "UPDATE {table} SET spent_month = ?1, spent_monthly_cents = COALESCE(
                     (SELECT SUM(r.cost_cents + r.estimated_cost_cents) FROM cost_rollups r
-                     WHERE r.{key} = {table}.id AND r.month = ?1), 0)
+                     WHERE r.{key} = {table}.id AND r.month = ?1), 0),
+                    spent_monthly_tokens = COALESCE((SELECT
+                        SUM(r.input_tokens + r.cached_input_tokens + r.output_tokens)
+                     FROM cost_rollups r WHERE r.{key} = {table}.id AND r.month = ?1), 0)
                  WHERE spent_month <> ?1"
             ),
             params![month],
