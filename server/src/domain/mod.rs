@@ -2,6 +2,7 @@
 //! operation checks access through `auth` scopes, applies its rule, and hands the store one
 //! atomic write that includes the activity entry.
 
+mod agent_keys;
 mod agents;
 pub mod approvals;
 pub mod board_keys;

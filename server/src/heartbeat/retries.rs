@@ -101,37 +101,20 @@ impl Heartbeats {
             map.insert("retryReason".into(), json!(TRANSIENT_FAILURE));
             map.insert("retryAttempt".into(), json!(attempt));
         }
-        let retry = HeartbeatRun {
-            id: Uuid::new_v4(),
-            status: RunStatus::ScheduledRetry,
-            trigger_detail: Some(TriggerDetail::System),
-            wakeup_request_id: None,
-            started_at: None,
-            finished_at: None,
-            error: None,
-            error_code: None,
-            exit_code: None,
-            signal: None,
-            usage_json: None,
-            result_json: None,
-            session_id_after: None,
-            log_bytes: 0,
-            last_output_at: None,
-            last_output_seq: 0,
-            process_pid: None,
-            process_group_id: None,
-            process_started_at: None,
-            retry_of_run_id: Some(run.id),
-            scheduled_retry_at: Some(due),
-            scheduled_retry_attempt: attempt,
-            scheduled_retry_reason: Some(TRANSIENT_FAILURE.into()),
-            context_snapshot: context,
-            created_at: at,
-            updated_at: at,
-            runner_host: None,
-            runner_pid: None,
-            ..run.clone()
-        };
+        let mut retry = HeartbeatRun::not_started(
+            (run.company_id, run.agent_id),
+            run.invocation_source,
+            Some(TriggerDetail::System),
+            RunStatus::ScheduledRetry,
+            context,
+            at,
+        );
+        retry.session_id_before = run.session_id_before.clone();
+        retry.log_store = run.log_store.clone();
+        retry.retry_of_run_id = Some(run.id);
+        retry.scheduled_retry_at = Some(due);
+        retry.scheduled_retry_attempt = attempt;
+        retry.scheduled_retry_reason = Some(TRANSIENT_FAILURE.into());
         let message = format!(
             "Retry {attempt} of {max} scheduled for {} (in {}s)",
             due.to_rfc3339(),

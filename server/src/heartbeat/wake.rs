@@ -281,41 +281,16 @@ impl Heartbeats {
                 .and_then(|s| s.session_display_id),
             _ => None,
         };
-        let run = HeartbeatRun {
-            id: Uuid::new_v4(),
-            company_id: agent.company_id,
-            agent_id: agent.id,
-            invocation_source: r.source,
-            trigger_detail: r.trigger_detail,
-            status: RunStatus::Queued,
-            wakeup_request_id: Some(wakeup.id),
-            started_at: None,
-            finished_at: None,
-            error: None,
-            error_code: None,
-            exit_code: None,
-            signal: None,
-            usage_json: None,
-            result_json: None,
-            session_id_before: session_before,
-            session_id_after: None,
-            log_store: "database".into(),
-            log_bytes: 0,
-            last_output_at: None,
-            last_output_seq: 0,
-            process_pid: None,
-            process_group_id: None,
-            process_started_at: None,
-            retry_of_run_id: None,
-            scheduled_retry_at: None,
-            scheduled_retry_attempt: 0,
-            scheduled_retry_reason: None,
-            context_snapshot: Value::Object(context.clone()),
-            created_at: at,
-            updated_at: at,
-            runner_host: None,
-            runner_pid: None,
-        };
+        let mut run = HeartbeatRun::not_started(
+            (agent.company_id, agent.id),
+            r.source,
+            r.trigger_detail,
+            RunStatus::Queued,
+            Value::Object(context.clone()),
+            at,
+        );
+        run.wakeup_request_id = Some(wakeup.id);
+        run.session_id_before = session_before;
         let mut wakeup = wakeup.clone();
         wakeup.run_id = Some(run.id);
         let mut activity = Vec::new();

@@ -57,6 +57,55 @@ pub struct HeartbeatRun {
     pub runner_pid: Option<i64>,
 }
 
+impl HeartbeatRun {
+    /// A run not started yet, in `status`: nothing ran, nothing is logged, no retry of anything.
+    pub fn not_started(
+        agent: (Uuid, Uuid),
+        invocation_source: InvocationSource,
+        trigger_detail: Option<TriggerDetail>,
+        status: RunStatus,
+        context_snapshot: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> HeartbeatRun {
+        let (company_id, agent_id) = agent;
+        HeartbeatRun {
+            id: Uuid::new_v4(),
+            company_id,
+            agent_id,
+            invocation_source,
+            trigger_detail,
+            status,
+            wakeup_request_id: None,
+            started_at: None,
+            finished_at: None,
+            error: None,
+            error_code: None,
+            exit_code: None,
+            signal: None,
+            usage_json: None,
+            result_json: None,
+            session_id_before: None,
+            session_id_after: None,
+            log_store: "database".into(),
+            log_bytes: 0,
+            last_output_at: None,
+            last_output_seq: 0,
+            process_pid: None,
+            process_group_id: None,
+            process_started_at: None,
+            retry_of_run_id: None,
+            scheduled_retry_at: None,
+            scheduled_retry_attempt: 0,
+            scheduled_retry_reason: None,
+            context_snapshot,
+            created_at: at,
+            updated_at: at,
+            runner_host: None,
+            runner_pid: None,
+        }
+    }
+}
+
 /// A range of a run's log: NDJSON lines `{"ts","stream","chunk","seq"}` from byte `offset`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

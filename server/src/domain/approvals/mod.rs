@@ -6,6 +6,9 @@
 //! `budget_override_required`. Decisions are the board's, with a note; a revision can be asked
 //! for and the request resubmitted; comments on both sides; all of it in the activity log.
 
+mod hires;
+mod strategy;
+
 use paperclip_shared::*;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -234,75 +237,6 @@ impl Domain {
         Ok(approval)
     }
 
-    /// `POST /companies/:id/agent-hires`: where the company requires approval, the agent
-    /// waits in `pending_approval` beside a `hire_agent` approval; otherwise it is hired.
-    pub async fn hire_agent(
-        &self,
-        who: &RequestActor,
-        company_id: Uuid,
-        input: CreateAgent,
-    ) -> DomainResult<(Agent, Option<ApprovalRecord>)> {
-        let company = self.get_company(who, company_id).await?;
-        self.check_can_create_agents(who).await?;
-        let needs_approval = company.require_board_approval_for_new_agents;
-        let status = if needs_approval {
-            AgentStatus::PendingApproval
-        } else {
-            AgentStatus::Idle
-        };
-        let (agent, scope) = self.new_agent(who, company_id, input, status).await?;
-        let created = scope.activity(
-            "agent.created",
-            "agent",
-            agent.id,
-            json!({"name": agent.name, "role": agent.role, "status": agent.status}),
-        );
-        if !needs_approval {
-            self.store.save_agent(agent.clone(), vec![created]).await?;
-            return Ok((agent, None));
-        }
-        // The agent as the API shows it: credentials in its env already read as redacted.
-        let shown = serde_json::to_value(&agent).unwrap_or_default();
-        let at = now();
-        let approval = ApprovalRecord {
-            id: Uuid::new_v4(),
-            company_id,
-            approval_type: "hire_agent".into(),
-            requested_by_agent_id: who.agent_id(),
-            requested_by_user_id: scope.user_id().map(str::to_string),
-            status: "pending".into(),
-            payload: json!({
-                "agentId": agent.id, "name": agent.name, "role": agent.role, "title": agent.title,
-                "icon": agent.icon, "reportsTo": agent.reports_to,
-                "capabilities": agent.capabilities, "adapterType": agent.adapter_type,
-                "adapterConfig": shown["adapterConfig"], "runtimeConfig": agent.runtime_config,
-                "budgetMonthlyCents": agent.budget_monthly_cents,
-                "budgetMonthlyTokens": agent.budget_monthly_tokens, "metadata": agent.metadata,
-                "requestedByAgentId": who.agent_id(),
-            }),
-            decision_note: None,
-            decided_by_user_id: None,
-            decided_at: None,
-            created_at: at,
-            updated_at: at,
-        };
-        let asked = scope.activity(
-            "approval.created",
-            "approval",
-            approval.id,
-            json!({"type": "hire_agent", "agentId": agent.id, "issueIds": []}),
-        );
-        self.store
-            .insert_approval(
-                approval.clone(),
-                Vec::new(),
-                Some(agent.clone()),
-                vec![created, asked],
-            )
-            .await?;
-        Ok((agent, Some(approval)))
-    }
-
     /// Approve or reject (board only). Deciding again the same way answers the approval as
     /// it is; the other way, or a closed approval, is a 422.
     pub async fn decide_approval(
@@ -386,32 +320,6 @@ impl Domain {
                 .await;
         }
         Ok(decided)
-    }
-
-    /// An approved `hire_agent` made through `POST /approvals` (no agent waiting): the agent
-    /// its payload describes.
-    async fn hire_from_payload(
-        &self,
-        who: &RequestActor,
-        approval: &ApprovalRecord,
-    ) -> DomainResult<()> {
-        let input: CreateAgent = serde_json::from_value(approval.payload.clone()).map_err(|e| {
-            DomainError::rule(
-                "invalid_hire_payload",
-                format!("The approval's payload does not describe an agent: {e}"),
-            )
-        })?;
-        let (agent, scope) = self
-            .new_agent(who, approval.company_id, input, AgentStatus::Idle)
-            .await?;
-        let act = scope.activity(
-            "agent.created",
-            "agent",
-            agent.id,
-            json!({"name": agent.name, "role": agent.role, "approvalId": approval.id}),
-        );
-        self.store.save_agent(agent, vec![act]).await?;
-        Ok(())
     }
 
     /// Wakes the agent that asked, with the approval's id and status in its run's context
@@ -611,49 +519,5 @@ impl Domain {
             .insert_approval_comment(comment.clone(), vec![act])
             .await?;
         Ok(comment)
-    }
-
-    /// The CEO's strategy rule: until the company has an approved `approve_ceo_strategy`, an
-    /// agent may not move an issue a CEO agent created out of `backlog`/`todo` (cancelling
-    /// it is allowed; the board may do anything).
-    pub(crate) async fn check_ceo_strategy(
-        &self,
-        who: &RequestActor,
-        issue: &Issue,
-        to: IssueStatus,
-    ) -> DomainResult<()> {
-        if who.agent_id().is_none()
-            || matches!(
-                to,
-                IssueStatus::Backlog | IssueStatus::Todo | IssueStatus::Cancelled
-            )
-        {
-            return Ok(());
-        }
-        let Some(creator) = issue.created_by_agent_id else {
-            return Ok(());
-        };
-        let is_ceo = self
-            .store
-            .get_agent(creator)
-            .await?
-            .is_some_and(|a| a.role == AgentRole::Ceo);
-        if !is_ceo
-            || self
-                .store
-                .has_approval(
-                    issue.company_id,
-                    "approve_ceo_strategy".into(),
-                    "approved".into(),
-                )
-                .await?
-        {
-            return Ok(());
-        }
-        Err(DomainError::Rule {
-            code: "ceo_strategy_unapproved",
-            message: "The CEO's strategy is not approved yet: issues the CEO created stay in backlog or todo until the board approves an approve_ceo_strategy request".into(),
-            details: Some(json!({"issueId": issue.id, "status": to})),
-        })
     }
 }
