@@ -332,3 +332,59 @@ async fn json_numbers_round_trip_within_the_limit_and_are_refused_beyond_it() {
     let (st, list) = s.get(&format!("/companies/{c}/agents")).await;
     assert_eq!(st, StatusCode::OK, "{list}");
 }
+
+/// An issue with no goal and no project gets the company goal: the oldest top-level goal of
+/// level `company`, an active one before the others; never a sub-goal or another level.
+#[tokio::test]
+async fn a_new_issue_gets_the_company_goal_an_active_one_first() {
+    let s = test_server!();
+    let c = s.company("Goals").await;
+    let goal = |body: serde_json::Value| {
+        let s = &s;
+        let c = c.clone();
+        async move {
+            let (st, g) = s.post(&format!("/companies/{c}/goals"), body).await;
+            assert_eq!(st, StatusCode::CREATED, "{g}");
+            g["id"].as_str().unwrap().to_string()
+        }
+    };
+    let issue_goal = || async {
+        let i = s.issue(&c, json!({"title": "Which goal?"})).await;
+        i["goalId"].clone()
+    };
+    assert!(issue_goal().await.is_null(), "no goal yet");
+    let task = goal(json!({"title": "A task goal", "status": "active"})).await;
+    assert!(
+        issue_goal().await.is_null(),
+        "a task-level goal is not the company's"
+    );
+    let planned = goal(json!({"title": "Planned", "level": "company"})).await;
+    let _sub = goal(
+        json!({"title": "Sub", "level": "company", "parentId": planned,
+        "status": "active"}),
+    )
+    .await;
+    assert_eq!(
+        issue_goal().await,
+        json!(planned),
+        "the only top-level company goal"
+    );
+    let active = goal(json!({"title": "Active", "level": "company", "status": "active"})).await;
+    assert_eq!(issue_goal().await, json!(active), "an active one first");
+    let older_active = planned.clone();
+    let (st, _) = s
+        .patch(
+            &format!("/goals/{older_active}"),
+            json!({"status": "active"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        issue_goal().await,
+        json!(planned),
+        "the oldest of the active ones"
+    );
+    // A goal given wins.
+    let i = s.issue(&c, json!({"title": "Mine", "goalId": task})).await;
+    assert_eq!(i["goalId"], json!(task));
+}

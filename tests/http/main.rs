@@ -21,6 +21,7 @@ mod cli_login;
 mod companies;
 mod costs;
 mod heartbeats;
+mod issue_bursts;
 mod issues;
 mod keychain;
 mod live_events;

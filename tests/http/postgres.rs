@@ -22,6 +22,7 @@ mod companies;
 mod copy;
 mod costs;
 mod heartbeats;
+mod issue_bursts;
 mod issues;
 mod live_events;
 mod members;

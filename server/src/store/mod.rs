@@ -29,6 +29,11 @@ pub use records::*;
 pub use runs::*;
 pub use secrets::*;
 
+/// The company goal of the company row `c`, as a scalar subquery (the same in both dialects).
+pub const COMPANY_GOAL: &str = "(SELECT g.id FROM goals g WHERE g.company_id = c.id
+    AND g.level = 'company' AND g.parent_id IS NULL
+    ORDER BY g.status <> 'active', g.created_at, g.id LIMIT 1)";
+
 #[async_trait]
 pub trait Store:
     AccessStore
@@ -66,6 +71,9 @@ pub trait Store:
 
     async fn list_companies(&self) -> StoreResult<Vec<Company>>;
     async fn get_company(&self, id: Uuid) -> StoreResult<Option<Company>>;
+    /// The company and its company goal, in one read: the oldest top-level goal of level
+    /// `company`, an active one first (what a new issue with no goal and no project gets).
+    async fn company_with_goal(&self, id: Uuid) -> StoreResult<Option<(Company, Option<Uuid>)>>;
     /// Fails with `StoreError::Conflict` when the issue prefix is taken. `owner`, when given,
     /// becomes the company's active owner member in the same transaction.
     async fn insert_company(

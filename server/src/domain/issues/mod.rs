@@ -172,6 +172,9 @@ impl Domain {
                 Some(_) => {}
             }
         }
+        if unique.is_empty() {
+            return Ok(unique);
+        }
         // Would `issue_id` become reachable from itself through "is blocked by" edges?
         let mut graph: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for (issue, blocker) in self.store.blocker_edges(company_id).await? {
@@ -276,7 +279,11 @@ impl Domain {
         input: CreateIssue,
     ) -> DomainResult<CreatedIssue> {
         let scope = who.company(company_id, "Company not found")?;
-        self.get_company(who, company_id).await?;
+        let (_, company_goal) = self
+            .store
+            .company_with_goal(company_id)
+            .await?
+            .ok_or(DomainError::NotFound("Company not found"))?;
         let idempotency_key = optional_text(
             "idempotencyKey",
             input.idempotency_key.as_deref().map(str::trim),
@@ -346,12 +353,7 @@ impl Domain {
             if let Some(p) = input.project_id {
                 goal_id = self.store.get_project(p).await?.and_then(|p| p.goal_id);
             } else {
-                let goals = self.store.list_goals(company_id).await?;
-                goal_id = goals
-                    .iter()
-                    .filter(|g| g.level == GoalLevel::Company && g.parent_id.is_none())
-                    .min_by_key(|g| (g.status != GoalStatus::Active, g.created_at))
-                    .map(|g| g.id);
+                goal_id = company_goal;
             }
         }
         let now = crate::domain::now();

@@ -1,11 +1,11 @@
 //! Users, companies, goals and projects.
 
 use paperclip_shared::*;
-use sqlx::PgConnection;
+use sqlx::{AssertSqlSafe, PgConnection, Row as _};
 use uuid::Uuid;
 
 use super::rows;
-use crate::store::UserRecord;
+use crate::store::{COMPANY_GOAL, UserRecord};
 
 type R<T> = Result<T, sqlx::Error>;
 
@@ -104,21 +104,35 @@ pub async fn update_company(c: &mut PgConnection, co: &Company) -> R<()> {
 
 pub async fn delete_company(c: &mut PgConnection, id: Uuid) -> R<()> {
     // Agents and issues refer to each other; clear those links first so the cascade can run.
+    // Agents before issues: the order a run's claim and finish lock them in.
+    sqlx::query("UPDATE agents SET reports_to = NULL WHERE company_id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
     sqlx::query(
         "UPDATE issues SET assignee_agent_id = NULL, parent_id = NULL WHERE company_id = $1",
     )
     .bind(id)
     .execute(&mut *c)
     .await?;
-    sqlx::query("UPDATE agents SET reports_to = NULL WHERE company_id = $1")
-        .bind(id)
-        .execute(&mut *c)
-        .await?;
     sqlx::query("DELETE FROM companies WHERE id = $1")
         .bind(id)
         .execute(&mut *c)
         .await?;
     Ok(())
+}
+
+pub async fn company_with_goal(
+    c: &mut PgConnection,
+    id: Uuid,
+) -> R<Option<(Company, Option<Uuid>)>> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT c.*, {COMPANY_GOAL} AS company_goal_id FROM companies c WHERE c.id = $1"
+    )))
+    .bind(id)
+    .try_map(|r| Ok((rows::company(&r)?, r.try_get("company_goal_id")?)))
+    .fetch_optional(&mut *c)
+    .await
 }
 
 pub async fn list_goals(c: &mut PgConnection, company_id: Uuid) -> R<Vec<Goal>> {

@@ -111,6 +111,10 @@ impl Store for PgStore {
         Ok(companies::get_company(conn(&mut self.conn().await?), id).await?)
     }
 
+    async fn company_with_goal(&self, id: Uuid) -> StoreResult<Option<(Company, Option<Uuid>)>> {
+        Ok(companies::company_with_goal(conn(&mut self.conn().await?), id).await?)
+    }
+
     async fn insert_company(
         &self,
         company: Company,
@@ -145,9 +149,21 @@ impl Store for PgStore {
     }
 
     async fn delete_company(&self, id: Uuid) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        companies::delete_company(&mut tx, id).await?;
-        finish(tx, &[]).await
+        // The cascade touches every row of the company while its agents may still be at work:
+        // a deadlock with one of their writes is retried, the transaction having rolled back.
+        let mut attempt = 1;
+        loop {
+            let mut tx = self.tx().await?;
+            match companies::delete_company(&mut tx, id).await {
+                Ok(()) => return finish(tx, &[]).await,
+                Err(e) if attempt < 4 && super::is_transient(&e) => {
+                    drop(tx);
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     async fn list_goals(&self, company_id: Uuid) -> StoreResult<Vec<Goal>> {
@@ -249,8 +265,8 @@ impl Store for PgStore {
         act: Vec<ActivityEntry>,
     ) -> StoreResult<Issue> {
         if blockers.is_empty() {
-            // One statement, atomic on its own.
-            return Ok(issues::create(conn(&mut self.conn().await?), &draft, &act).await?);
+            // One statement, atomic on its own, written with the company's other creations.
+            return self.create_issue_batched(draft, act).await;
         }
         let mut tx = self.tx().await?;
         let issue = issues::create(&mut tx, &draft, &act).await?;

@@ -18,6 +18,7 @@ mod impl_runs;
 mod impl_secrets;
 mod impl_store;
 mod invites;
+mod issue_batch;
 mod issues;
 pub mod leader;
 mod live;
@@ -45,6 +46,8 @@ pub struct PgStore {
     leaders: Arc<tokio::sync::Mutex<HashMap<String, leader::LeaderLock>>>,
     /// The live-event listener and relay (`live.rs`), stopped when the store closes.
     live_tasks: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    /// Issue creations waiting for their company's next batch (`issue_batch.rs`).
+    batches: Arc<issue_batch::IssueBatches>,
 }
 
 impl PgStore {
@@ -58,6 +61,7 @@ impl PgStore {
             target,
             leaders: Arc::default(),
             live_tasks: Arc::default(),
+            batches: Arc::default(),
         })
     }
 
@@ -74,6 +78,11 @@ impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         map_err(err)
     }
+}
+
+/// A deadlock or serialization failure: the transaction rolled back and may be tried again.
+pub(crate) fn is_transient(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
 }
 
 pub(crate) fn map_err(err: sqlx::Error) -> StoreError {

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::codec::*;
-use crate::store::UserRecord;
+use crate::store::{COMPANY_GOAL, UserRecord};
 
 pub fn ensure_user(
     conn: &Connection,
@@ -143,6 +143,22 @@ fn goal_from_row(row: &Row) -> rusqlite::Result<Goal> {
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
     })
+}
+
+pub fn company_with_goal(
+    conn: &Connection,
+    company_id: Uuid,
+) -> rusqlite::Result<Option<(Company, Option<Uuid>)>> {
+    conn.prepare_cached(&format!(
+        "SELECT c.*, {COMPANY_GOAL} AS company_goal_id FROM companies c WHERE c.id = ?1"
+    ))?
+    .query_row(params![id(company_id)], |row| {
+        Ok((
+            company_from_row(row)?,
+            get_opt_uuid(row, "company_goal_id")?,
+        ))
+    })
+    .optional()
 }
 
 pub fn list_goals(conn: &Connection, company_id: Uuid) -> rusqlite::Result<Vec<Goal>> {

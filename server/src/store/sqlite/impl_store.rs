@@ -58,6 +58,11 @@ impl Store for SqliteStore {
         self.read(move |c| companies::get_company(c, id)).await
     }
 
+    async fn company_with_goal(&self, id: Uuid) -> StoreResult<Option<(Company, Option<Uuid>)>> {
+        self.read(move |c| companies::company_with_goal(c, id))
+            .await
+    }
+
     async fn insert_company(
         &self,
         company: Company,

@@ -1,0 +1,149 @@
+//! Issue creation in batches: a group commit per company. The company row's lock serialises
+//! creators (so numbers never repeat), and it is held until the commit is on disk; one commit
+//! per issue would cap a company at one create per disk flush. Instead, creations that arrive
+//! while a company's batch is being written queue up, and the next transaction writes all of
+//! them (up to `MAX_BATCH`) under one lock and one flush. A lone creation is still the single
+//! statement of `issues::create`, so nothing waits for company.
+//!
+//! Each creation's answer is its own: when a batch fails (a missing reference, an idempotency
+//! key taken), it is rolled back whole and its creations are written one by one, so only the
+//! faulty one fails. A batch runs in a task of its own: a caller that goes away does not stop
+//! the others' writes.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Mutex;
+
+use paperclip_shared::{ActivityEntry, Issue};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::{PgStore, issues};
+use crate::store::{IssueDraft, StoreError, StoreResult};
+
+/// The most creations one transaction writes.
+const MAX_BATCH: usize = 64;
+
+struct Pending {
+    draft: IssueDraft,
+    act: Vec<ActivityEntry>,
+    reply: oneshot::Sender<StoreResult<Issue>>,
+}
+
+/// The creations waiting, by company; a company is here while its writer task runs.
+#[derive(Default)]
+pub struct IssueBatches {
+    queues: Mutex<HashMap<Uuid, Vec<Pending>>>,
+}
+
+impl IssueBatches {
+    /// Queues a creation; true when no writer runs for the company yet (the caller starts one).
+    fn push(&self, company: Uuid, pending: Pending) -> bool {
+        let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        match queues.entry(company) {
+            Entry::Occupied(mut q) => {
+                q.get_mut().push(pending);
+                false
+            }
+            Entry::Vacant(q) => {
+                q.insert(vec![pending]);
+                true
+            }
+        }
+    }
+
+    /// The next batch of a company, or none (and the company leaves the map) when it is done.
+    fn take(&self, company: Uuid) -> Option<Vec<Pending>> {
+        let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        let q = queues.get_mut(&company)?;
+        if q.is_empty() {
+            queues.remove(&company);
+            return None;
+        }
+        let n = q.len().min(MAX_BATCH);
+        Some(q.drain(..n).collect())
+    }
+}
+
+/// A copy of a batch's error for each of its creations.
+fn copy(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Conflict(c) => StoreError::Conflict(c.clone()),
+        StoreError::MissingReference => StoreError::MissingReference,
+        StoreError::Invalid(m) => StoreError::Invalid(m.clone()),
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        StoreError::SchemaTooNew { found, known } => StoreError::SchemaTooNew {
+            found: *found,
+            known: *known,
+        },
+        StoreError::Internal(m) => StoreError::Internal(m.clone()),
+    }
+}
+
+impl PgStore {
+    /// Creates an issue without blockers, in the company's next batch.
+    pub(super) async fn create_issue_batched(
+        &self,
+        draft: IssueDraft,
+        act: Vec<ActivityEntry>,
+    ) -> StoreResult<Issue> {
+        let company = draft.issue.company_id;
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending { draft, act, reply };
+        if self.batches.push(company, pending) {
+            let store = self.clone();
+            tokio::spawn(async move {
+                while let Some(batch) = store.batches.take(company) {
+                    store.write_batch(batch).await;
+                }
+            });
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(
+                "the issue's write was interrupted".into(),
+            ))
+        })
+    }
+
+    async fn write_batch(&self, batch: Vec<Pending>) {
+        if batch.len() > 1 {
+            match self.write_together(&batch).await {
+                Ok(created) => {
+                    for (p, issue) in batch.into_iter().zip(created) {
+                        let _ = p.reply.send(Ok(issue));
+                    }
+                    return;
+                }
+                // Whether the commit happened is unknown: writing again could double them.
+                Err(e @ StoreError::Unavailable(_)) => {
+                    for p in batch {
+                        let _ = p.reply.send(Err(copy(&e)));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!(size = batch.len(), error = %e, "issue batch rolled back; writing its creations one by one");
+                }
+            }
+        }
+        for p in batch {
+            let result = self.write_one(&p.draft, &p.act).await;
+            let _ = p.reply.send(result);
+        }
+    }
+
+    async fn write_one(&self, draft: &IssueDraft, act: &[ActivityEntry]) -> StoreResult<Issue> {
+        let mut c = self.conn().await?;
+        Ok(issues::create(&mut c, draft, act).await?)
+    }
+
+    async fn write_together(&self, batch: &[Pending]) -> StoreResult<Vec<Issue>> {
+        let mut tx = self.tx().await?;
+        let mut created = Vec::with_capacity(batch.len());
+        for p in batch {
+            created.push(issues::create(&mut tx, &p.draft, &p.act).await?);
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+}
