@@ -15,6 +15,15 @@ use crate::common::*;
 async fn a_burst_of_creations_numbers_every_issue_once_and_keeps_idempotency() {
     let s = Arc::new(test_server!());
     let c = s.company("Burst").await;
+    for query in ["", "?status=todo", "?offset=5"] {
+        let (st, list) = s.get(&format!("/companies/{c}/issues{query}")).await;
+        assert_eq!(st, StatusCode::OK, "{list}");
+        assert_eq!(
+            list,
+            json!([]),
+            "a company without issues lists none ({query})"
+        );
+    }
     let mut tasks = Vec::new();
     for n in 0..120 {
         let (s, c) = (s.clone(), c.clone());

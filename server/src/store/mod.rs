@@ -138,7 +138,8 @@ pub trait Store:
     ) -> StoreResult<Option<Issue>>;
     async fn get_issue(&self, id: Uuid) -> StoreResult<Option<Issue>>;
     async fn get_issue_by_identifier(&self, identifier: String) -> StoreResult<Option<Issue>>;
-    async fn list_issues(&self, filter: IssueFilter) -> StoreResult<Vec<Issue>>;
+    /// One page of a company's issues; None when there is no such company.
+    async fn list_issues(&self, filter: IssueFilter) -> StoreResult<Option<Vec<Issue>>>;
     /// Writes the issue if its `updated_at` is still `expected_updated_at`; false when another
     /// write came first (the domain re-reads and decides again).
     async fn update_issue(&self, write: IssueWrite) -> StoreResult<bool>;

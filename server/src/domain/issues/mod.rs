@@ -99,7 +99,7 @@ impl Domain {
         company_id: Uuid,
         q: IssueListQuery,
     ) -> DomainResult<Vec<Issue>> {
-        self.get_company(who, company_id).await?;
+        who.company(company_id, "Company not found")?;
         let limit = q.limit.unwrap_or(ISSUES_PAGE_DEFAULT);
         if !(1..=ISSUES_PAGE_MAX).contains(&limit) {
             return Err(DomainError::invalid(
@@ -126,7 +126,10 @@ impl Domain {
             limit,
             offset,
         };
-        Ok(self.store.list_issues(filter).await?)
+        self.store
+            .list_issues(filter)
+            .await?
+            .ok_or(DomainError::NotFound("Company not found"))
     }
 
     /// Blockers must be issues of the same company, never the issue itself, never a cycle.

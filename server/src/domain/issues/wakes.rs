@@ -345,7 +345,8 @@ impl Domain {
                 limit: 10_000,
                 offset: 0,
             })
-            .await?;
+            .await?
+            .unwrap_or_default();
         if children.is_empty() || children.iter().any(|c| !c.status.is_closed()) {
             return Ok(());
         }

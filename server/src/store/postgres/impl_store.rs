@@ -291,7 +291,7 @@ impl Store for PgStore {
         Ok(issues::get_by_identifier(conn(&mut self.conn().await?), &identifier).await?)
     }
 
-    async fn list_issues(&self, filter: IssueFilter) -> StoreResult<Vec<Issue>> {
+    async fn list_issues(&self, filter: IssueFilter) -> StoreResult<Option<Vec<Issue>>> {
         Ok(issues::list(conn(&mut self.conn().await?), &filter).await?)
     }
 

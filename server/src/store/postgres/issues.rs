@@ -175,38 +175,45 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, f: &IssueFilter) {
     }
 }
 
-/// One page, newest first (the issue number is the creation order). While the company's
-/// numbers have no gap (`issue_count` = `issue_counter`), an unfiltered page seeks by number
-/// instead of stepping over `offset` rows; both are decided in the one statement.
-pub async fn list(c: &mut PgConnection, f: &IssueFilter) -> R<Vec<Issue>> {
-    let unfiltered = f.is_whole_company();
-    if unfiltered {
-        return sqlx::query(
-            "WITH d AS (SELECT issue_counter = issue_count AS dense, issue_counter AS top
-                        FROM companies WHERE id = $1)
-             SELECT * FROM issues
-             WHERE company_id = $1
-               AND issue_number <= (SELECT CASE WHEN dense THEN top - $2 ELSE top END FROM d)
-             ORDER BY issue_number DESC
-             LIMIT $3 OFFSET (SELECT CASE WHEN dense THEN 0 ELSE $2 END FROM d)",
+/// One page, newest first (the issue number is the creation order), or None when the company
+/// does not exist: the company row is joined to the page, so one statement answers both. While
+/// the company's numbers have no gap (`issue_count` = `issue_counter`), an unfiltered page
+/// seeks by number instead of stepping over `offset` rows.
+pub async fn list(c: &mut PgConnection, f: &IssueFilter) -> R<Option<Vec<Issue>>> {
+    let mut q = QueryBuilder::<Postgres>::new("SELECT i.* FROM companies c LEFT JOIN LATERAL (");
+    if f.is_whole_company() {
+        q.push(
+            "SELECT * FROM issues WHERE company_id = c.id
+               AND issue_number <= CASE WHEN c.issue_counter = c.issue_count
+                   THEN c.issue_counter - ",
         )
-        .bind(f.company_id)
-        .bind(f.offset)
-        .bind(f.limit)
-        .try_map(|r| rows::issue(&r))
-        .fetch_all(&mut *c)
-        .await;
-    }
-    let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM issues");
-    push_filter(&mut q, f);
-    q.push(" ORDER BY issue_number DESC LIMIT ")
+        .push_bind(f.offset)
+        .push(" ELSE c.issue_counter END ORDER BY issue_number DESC LIMIT ")
         .push_bind(f.limit)
-        .push(" OFFSET ")
-        .push_bind(f.offset);
-    q.build()
-        .try_map(|r| rows::issue(&r))
-        .fetch_all(&mut *c)
-        .await
+        .push(" OFFSET CASE WHEN c.issue_counter = c.issue_count THEN 0 ELSE ")
+        .push_bind(f.offset)
+        .push(" END");
+    } else {
+        q.push("SELECT * FROM issues");
+        push_filter(&mut q, f);
+        q.push(" ORDER BY issue_number DESC LIMIT ")
+            .push_bind(f.limit)
+            .push(" OFFSET ")
+            .push_bind(f.offset);
+    }
+    q.push(") i ON true WHERE c.id = ").push_bind(f.company_id);
+    let rows = q.build().fetch_all(&mut *c).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut page = Vec::with_capacity(rows.len());
+    for r in &rows {
+        // The company's row alone (no issue on the page) has every issue column NULL.
+        if r.try_get::<Option<Uuid>, _>("id")?.is_some() {
+            page.push(rows::issue(r)?);
+        }
+    }
+    Ok(Some(page))
 }
 
 pub async fn update(c: &mut PgConnection, w: &IssueWrite) -> R<bool> {

@@ -145,6 +145,11 @@ fn goal_from_row(row: &Row) -> rusqlite::Result<Goal> {
     })
 }
 
+pub fn company_exists(conn: &Connection, company_id: Uuid) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM companies WHERE id = ?1")?
+        .exists(params![id(company_id)])
+}
+
 pub fn company_with_goal(
     conn: &Connection,
     company_id: Uuid,

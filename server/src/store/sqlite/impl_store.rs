@@ -246,8 +246,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn list_issues(&self, filter: IssueFilter) -> StoreResult<Vec<Issue>> {
-        self.read(move |c| issues::list(c, &filter)).await
+    async fn list_issues(&self, filter: IssueFilter) -> StoreResult<Option<Vec<Issue>>> {
+        self.read(move |c| {
+            if !companies::company_exists(c, filter.company_id)? {
+                return Ok(None);
+            }
+            issues::list(c, &filter).map(Some)
+        })
+        .await
     }
 
     async fn update_issue(&self, write: IssueWrite) -> StoreResult<bool> {
