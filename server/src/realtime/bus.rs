@@ -1,6 +1,7 @@
-//! The in-process event bus: every live event gets the next id, is kept in a bounded ring for
-//! replay, and is broadcast to subscribers. A subscriber that falls behind the broadcast
-//! channel catches up from the ring, so a slow reader loses nothing the ring still holds.
+//! The in-process event bus: every live event gets the next id, is kept in a ring for replay
+//! (bounded in events and in bytes), and is broadcast to subscribers. A subscriber that falls
+//! behind the broadcast channel catches up from the ring, so a slow reader loses nothing the
+//! ring still holds.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -10,32 +11,45 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-/// One live event: `{id, companyId, type, createdAt, payload}` on the wire.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One live event, kept as its wire text `{id, companyId, type, createdAt, payload}`: made
+/// once however many subscribers send it, and a fraction of the payload's size as a
+/// `serde_json::Value` (the ring holds many).
+#[derive(Debug, Clone)]
 pub struct LiveEvent {
     pub id: u64,
     pub company_id: Uuid,
+    wire: axum::extract::ws::Utf8Bytes,
+}
+
+/// What `LiveEvent::wire` holds.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Wire<'a> {
+    id: u64,
+    company_id: Uuid,
     #[serde(rename = "type")]
-    pub kind: String,
-    pub created_at: DateTime<Utc>,
-    pub payload: serde_json::Value,
-    /// The event as JSON text, made once however many subscribers send it.
-    #[serde(skip)]
-    wire: OnceLock<axum::extract::ws::Utf8Bytes>,
+    kind: &'a str,
+    created_at: DateTime<Utc>,
+    payload: &'a serde_json::Value,
 }
 
 impl LiveEvent {
-    /// The event as JSON text for a WebSocket frame (serialized on first use, then shared).
+    /// The event as JSON text for a WebSocket frame.
     pub fn wire_text(&self) -> axum::extract::ws::Utf8Bytes {
-        self.wire
-            .get_or_init(|| serde_json::to_string(self).unwrap_or_default().into())
-            .clone()
+        self.wire.clone()
+    }
+
+    /// The event's payload, read back from its text.
+    pub fn payload(&self) -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(self.wire.as_str())
+            .map(|mut v| v["payload"].take())
+            .unwrap_or_default()
     }
 }
 
-/// How many past events are kept for replay after a reconnect.
+/// How many past events are kept for replay after a reconnect, and how much of their text.
 pub const REPLAY_CAPACITY: usize = 20_000;
+const REPLAY_BYTES: usize = 8 << 20;
 /// Broadcast slots; a reader this far behind continues from the ring instead.
 const CHANNEL_CAPACITY: usize = 4_096;
 
@@ -51,12 +65,15 @@ struct Inner {
     relay: OnceLock<Relay>,
 }
 
-/// Called with each event published on this server (not with events that came from others).
-pub type Relay = Box<dyn Fn(&LiveEvent) + Send + Sync>;
+/// Called with each event published on this server (not with events that came from others):
+/// its company, type and payload.
+pub type Relay = Box<dyn Fn(Uuid, &str, &serde_json::Value) + Send + Sync>;
 
 struct State {
     last_id: u64,
     ring: VecDeque<Arc<LiveEvent>>,
+    /// The wire text the ring holds, in bytes.
+    ring_bytes: usize,
 }
 
 impl Default for EventBus {
@@ -79,6 +96,7 @@ impl EventBus {
                 state: Mutex::new(State {
                     last_id: 0,
                     ring: VecDeque::with_capacity(1024),
+                    ring_bytes: 0,
                 }),
                 tx,
                 relay: OnceLock::new(),
@@ -98,11 +116,10 @@ impl EventBus {
     /// Publishes an event of `company_id` to this server's readers and, through the relay,
     /// to the other servers'; returns its id.
     pub fn publish(&self, company_id: Uuid, kind: &str, payload: serde_json::Value) -> u64 {
-        let event = self.publish_inner(company_id, kind, payload);
         if let Some(relay) = self.inner.relay.get() {
-            relay(&event);
+            relay(company_id, kind, &payload);
         }
-        event.id
+        self.publish_inner(company_id, kind, payload).id
     }
 
     /// Publishes an event to this server's readers only: one that came from another server,
@@ -119,17 +136,26 @@ impl EventBus {
     ) -> Arc<LiveEvent> {
         let mut state = self.state();
         state.last_id += 1;
+        let wire = Wire {
+            id: state.last_id,
+            company_id,
+            kind,
+            created_at: crate::domain::now(),
+            payload: &payload,
+        };
         let event = Arc::new(LiveEvent {
             id: state.last_id,
             company_id,
-            kind: kind.to_string(),
-            created_at: crate::domain::now(),
-            payload,
-            wire: OnceLock::new(),
+            wire: serde_json::to_string(&wire).unwrap_or_default().into(),
         });
-        if state.ring.len() == REPLAY_CAPACITY {
-            state.ring.pop_front();
+        let size = event.wire.len();
+        while state.ring.len() >= REPLAY_CAPACITY
+            || (state.ring_bytes + size > REPLAY_BYTES && !state.ring.is_empty())
+        {
+            let old = state.ring.pop_front().map_or(0, |e| e.wire.len());
+            state.ring_bytes -= old;
         }
+        state.ring_bytes += size;
         state.ring.push_back(event.clone());
         // Sent under the lock, so ids reach the channel in order.
         let _ = self.inner.tx.send(event.clone());
@@ -225,7 +251,7 @@ mod tests {
         bus.publish(a, "agent.status", json!({"n": 4}));
         let got: Vec<_> = [sub.next().await.unwrap(), sub.next().await.unwrap()]
             .iter()
-            .map(|e| e.payload["n"].as_i64().unwrap())
+            .map(|e| e.payload()["n"].as_i64().unwrap())
             .collect();
         assert_eq!(got, vec![3, 4]);
     }
@@ -241,8 +267,32 @@ mod tests {
         }
         for n in 0..total {
             let event = sub.next().await.unwrap();
-            assert_eq!(event.payload["n"], n, "event {n} missing or out of order");
+            assert_eq!(event.payload()["n"], n, "event {n} missing or out of order");
         }
+    }
+
+    #[test]
+    fn the_ring_keeps_the_newest_events_within_its_byte_bound() {
+        let bus = EventBus::new();
+        let company = Uuid::new_v4();
+        let big = "x".repeat(100_000);
+        for n in 0..200 {
+            bus.publish(company, "heartbeat.run.log", json!({"n": n, "chunk": big}));
+        }
+        let kept = bus.since(company, 0);
+        let bytes: usize = kept.iter().map(|e| e.wire.len()).sum();
+        assert!(bytes <= REPLAY_BYTES, "{bytes} bytes kept");
+        assert!(kept.len() >= 80 && kept.len() < 200, "{} kept", kept.len());
+        assert_eq!(
+            kept.back().unwrap().payload()["n"],
+            199,
+            "the newest is kept"
+        );
+        let ids: Vec<u64> = kept.iter().map(|e| e.id).collect();
+        assert!(
+            ids.windows(2).all(|w| w[1] == w[0] + 1),
+            "no gap inside the ring"
+        );
     }
 
     #[tokio::test]
@@ -252,6 +302,6 @@ mod tests {
         bus.publish(company, "activity.logged", json!({"old": true}));
         let mut sub = bus.subscribe(company, None);
         bus.publish(company, "activity.logged", json!({"old": false}));
-        assert_eq!(sub.next().await.unwrap().payload["old"], false);
+        assert_eq!(sub.next().await.unwrap().payload()["old"], false);
     }
 }

@@ -30,11 +30,11 @@ impl LiveSink for BusFeed {
 pub async fn connect(bus: &EventBus, store: &Arc<dyn Store>) {
     let relay: Option<LiveRelay> = store.start_live_feed(Arc::new(BusFeed(bus.clone()))).await;
     if let Some(relay) = relay {
-        bus.set_relay(Box::new(move |event| {
+        bus.set_relay(Box::new(move |company_id, kind, payload| {
             let _ = relay.send(RemoteEvent {
-                company_id: event.company_id,
-                kind: event.kind.clone(),
-                payload: event.payload.clone(),
+                company_id,
+                kind: kind.to_string(),
+                payload: payload.clone(),
             });
         }));
     }
