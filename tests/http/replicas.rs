@@ -2,13 +2,16 @@
 //! must hold across replicas, and the leader lock.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use paperclip_server::store::Store;
 use paperclip_server::store::postgres::leader::LeaderLock;
-use paperclip_server::store::postgres::parse_url;
+use paperclip_server::store::postgres::{PgStore, parse_url};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use sqlx::Connection;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_checkouts_across_two_replicas_have_one_winner() {
@@ -171,4 +174,57 @@ async fn the_store_leads_through_one_interface_on_both_backends() {
     let dir = tempfile::tempdir().unwrap();
     let lite = SqliteStore::open(&dir.path().join("x.db")).unwrap();
     assert!(lite.try_lead("scheduler").await.unwrap());
+}
+
+/// A request cancelled while its transaction begins (a client that went away) must not leave
+/// its pooled connection inside that transaction for the next borrower's writes (sqlx
+/// 0.9.0's `begin` alone would: transact-rs/sqlx#4393).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_transaction_never_leaves_a_pooled_connection_inside_it() {
+    let s = test_server!();
+    let url = s.database_url().unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let target = parse_url(&format!("{url}{sep}pool_size=1")).unwrap();
+    let store = PgStore::open(target, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut cancelled = 0;
+    for n in 0..150u64 {
+        // Dropped at a different moment each time: acquiring, in BEGIN, in the statements.
+        let mut call = Box::pin(store.delete_company(uuid::Uuid::new_v4()));
+        let mut done = false;
+        for _ in 0..(n % 6) {
+            let poll = std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(call.as_mut().poll(cx).is_ready())
+            });
+            if poll.await {
+                done = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(20 * (n / 6)));
+        }
+        drop(call);
+        if !done {
+            cancelled += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(15)).await;
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM pg_stat_activity WHERE pid = $1")
+                .bind(pid)
+                .fetch_optional(&mut admin)
+                .await
+                .unwrap();
+        assert_ne!(
+            state.as_deref(),
+            Some("idle in transaction"),
+            "after call {n}, cancelled, the connection is still in a transaction"
+        );
+    }
+    assert!(cancelled > 20, "only {cancelled} calls were cancelled");
+    store.pool().close().await;
 }

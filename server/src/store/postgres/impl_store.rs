@@ -19,8 +19,19 @@ impl PgStore {
         Ok(self.pool.acquire().await?)
     }
 
+    /// A transaction on a pooled connection. sqlx 0.9.0's `begin` is not cancel-safe on
+    /// PostgreSQL (transact-rs/sqlx#4393): a caller dropped while its BEGIN is in flight (a
+    /// client that went away) leaves the connection inside a transaction nothing ends, and the
+    /// next borrower's writes run in it. The BEGIN runs in a task of its own, so it always
+    /// completes, and a transaction nobody takes is dropped there and rolled back.
     pub(super) async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        Ok(self.pool.begin().await?)
+        let pool = self.pool.clone();
+        match tokio::spawn(async move { pool.begin().await }).await {
+            Ok(tx) => Ok(tx?),
+            Err(e) => Err(StoreError::Unavailable(format!(
+                "could not begin a transaction: {e}"
+            ))),
+        }
     }
 }
 
