@@ -9,21 +9,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::*;
-use crate::costs::agent_json;
+use crate::costs::{agent_json, wait_agent};
 use crate::heartbeats::fixture;
 use crate::retries::runs_of;
-
-/// Polls the agent until `done` says yes, or 20 s pass; the last state read.
-async fn wait_agent(s: &TestServer, agent: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let a = agent_json(s, agent).await;
-        if done(&a) || Instant::now() > deadline {
-            return a;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn hire(
     s: &TestServer,

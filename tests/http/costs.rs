@@ -44,6 +44,18 @@ pub async fn agent_json(s: &TestServer, agent: &str) -> Value {
     a
 }
 
+/// Polls the agent until `done` says yes, or 20 s pass; the last state read.
+pub async fn wait_agent(s: &TestServer, agent: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let a = agent_json(s, agent).await;
+        if done(&a) || std::time::Instant::now() > deadline {
+            return a;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 pub async fn actions(s: &TestServer, company: &str) -> Vec<Value> {
     let (st, list) = s.get(&format!("/companies/{company}/activity")).await;
     assert_eq!(st, StatusCode::OK, "{list}");
@@ -486,14 +498,7 @@ async fn claude_runs_count_against_the_budget_even_on_a_subscription() {
     )
     .await;
     assert_eq!(run["status"], "succeeded", "{run}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let paused = loop {
-        let a = agent_json(&s, &agent).await;
-        if a["status"] == "paused" || std::time::Instant::now() > deadline {
-            break a;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let paused = wait_agent(&s, &agent, |a| a["status"] == "paused").await;
     assert_eq!(paused["status"], "paused", "{paused}");
     assert_eq!(paused["pauseReason"], "budget");
     assert!(

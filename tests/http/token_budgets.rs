@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::*;
-use crate::costs::{actions, agent_json, count, report, wakeup};
+use crate::costs::{actions, agent_json, count, report, wait_agent, wakeup};
 use crate::heartbeats::{company_with_agent, fixture, invoke};
 
 async fn set_budget(s: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
@@ -220,24 +220,10 @@ async fn claude_subscription_runs_are_stopped_by_a_token_budget() {
         )
         .await;
         assert_eq!(run["status"], "succeeded", "{run}");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let a = loop {
-            let a = agent_json(&s, &agent).await;
-            if a["spentMonthlyTokens"] == expected || std::time::Instant::now() > deadline {
-                break a;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        };
+        let a = wait_agent(&s, &agent, |a| a["spentMonthlyTokens"] == expected).await;
         assert_eq!(a["spentMonthlyTokens"], expected, "{a}");
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let paused = loop {
-        let a = agent_json(&s, &agent).await;
-        if a["status"] == "paused" || std::time::Instant::now() > deadline {
-            break a;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let paused = wait_agent(&s, &agent, |a| a["status"] == "paused").await;
     assert_eq!(paused["status"], "paused", "{paused}");
     assert_eq!(paused["pauseReason"], "budget");
     let (_, before) = s.get(&format!("/companies/{c}/heartbeat-runs")).await;

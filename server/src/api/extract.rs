@@ -203,8 +203,8 @@ impl FromRequestParts<AppState> for Client {
 }
 
 /// A JSON body, an object. Malformed JSON or another kind of value is a 400 (never a 500); a
-/// wrong type or unknown enum value is a 400 that names the field; unknown fields are ignored. No body reads as `{}`, but for a PATCH,
-/// where it is a 400.
+/// wrong type or unknown enum value is a 400 that names the field; unknown fields are ignored.
+/// No body reads as `{}`, but for a PATCH, where it is a 400.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {

@@ -1,6 +1,6 @@
 use thiserror::Error;
 
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum StoreError {
     /// A unique constraint refused the write (names the constraint when known).
     #[error("conflict: {0}")]

@@ -65,21 +65,6 @@ impl IssueBatches {
     }
 }
 
-/// A copy of a batch's error for each of its creations.
-fn copy(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Conflict(c) => StoreError::Conflict(c.clone()),
-        StoreError::MissingReference => StoreError::MissingReference,
-        StoreError::Invalid(m) => StoreError::Invalid(m.clone()),
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::SchemaTooNew { found, known } => StoreError::SchemaTooNew {
-            found: *found,
-            known: *known,
-        },
-        StoreError::Internal(m) => StoreError::Internal(m.clone()),
-    }
-}
-
 impl PgStore {
     /// Creates an issue without blockers, in the company's next batch.
     pub(super) async fn create_issue_batched(
@@ -117,7 +102,7 @@ impl PgStore {
                 // Whether the commit happened is unknown: writing again could double them.
                 Err(e @ StoreError::Unavailable(_)) => {
                     for p in batch {
-                        let _ = p.reply.send(Err(copy(&e)));
+                        let _ = p.reply.send(Err(e.clone()));
                     }
                     return;
                 }
