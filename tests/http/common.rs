@@ -2,8 +2,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 
-use paperclip_server::Server;
 use paperclip_server::config::{Config, Overrides};
+use paperclip_server::{Bound, Server, StartError};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor, PgConnection};
@@ -157,6 +157,22 @@ pub fn config_with_env(
     .map_err(|e| e.to_string())
 }
 
+/// Binds a server. A restarted server's lock file can stay locked for a moment after the
+/// stopped one closed it: a child another test's server is forking in this same process
+/// holds a copy of every descriptor until its exec. Only that error is waited out (2 s).
+async fn bind_once_the_lock_is_free(config: Config) -> Result<Bound, StartError> {
+    let mut tries = 0;
+    loop {
+        match Server::bind(config.clone()).await {
+            Err(e) if e.to_string().contains("already running") && tries < 20 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl TestServer {
     /// A server of this binary's backend (`crate::BACKEND`) on a fresh home and database;
     /// None when that backend is not available (see `test_server!`).
@@ -251,19 +267,9 @@ impl TestServer {
         let home = self.home.clone();
         self.stop().await;
         before(&home, db.as_ref().map(|d| d.url.as_str())).await;
-        // The stopped server's lock file can stay locked for a moment after it closed it: a
-        // child another test's server is forking in this same process holds a copy of every
-        // descriptor until its exec. Only that error is waited out.
-        let mut tries = 0;
-        let bound = loop {
-            match Server::bind(config_for(&home, db.as_deref())).await {
-                Err(e) if e.to_string().contains("already running") && tries < 20 => {
-                    tries += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-                other => break other.map_err(|e| e.to_string())?,
-            }
-        };
+        let bound = bind_once_the_lock_is_free(config_for(&home, db.as_deref()))
+            .await
+            .map_err(|e| e.to_string())?;
         drop(bound);
         let mut s = Self::launch(&home, db).await;
         s._tmp = tmp;
@@ -305,7 +311,9 @@ impl TestServer {
                 .build()
                 .expect("a runtime for the server");
             rt.block_on(async move {
-                let bound = Server::bind(config).await.expect("server binds");
+                let bound = bind_once_the_lock_is_free(config)
+                    .await
+                    .expect("server binds");
                 let base = format!("http://{}/api", bound.local_addr());
                 let _ = ready_tx.send((base, bound.notices().to_vec()));
                 bound

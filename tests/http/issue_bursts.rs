@@ -30,7 +30,9 @@ async fn a_burst_of_creations_numbers_every_issue_once_and_keeps_idempotency() {
         tasks.push(tokio::spawn(async move {
             // Every tenth shares one idempotency key; every fifteenth names a parent that
             // does not exist.
-            let mut body = json!({"title": format!("burst {n}"), "description": "x".repeat(n)});
+            let mut body = json!({"title": format!("burst {n}"), "description": "x".repeat(n),
+                                  "priority": PRIORITIES[n % 4], "billingCode": format!("code-{n}"),
+                                  "status": if n.is_multiple_of(2) { "todo" } else { "backlog" }});
             if n % 10 == 3 {
                 body["idempotencyKey"] = json!("same-one");
             }
@@ -84,18 +86,45 @@ async fn a_burst_of_creations_numbers_every_issue_once_and_keeps_idempotency() {
     let (_, list) = s.get(&format!("/companies/{c}/issues?limit=200")).await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 101);
+    let mut identifiers = HashMap::new();
     for issue in list {
-        if let Some(identifier) = by_title.get(issue["title"].as_str().unwrap()) {
+        // What was stored, read back: every field of every creation of a batch in its row.
+        let title = issue["title"].as_str().unwrap();
+        let n: usize = title.trim_start_matches("burst ").parse().unwrap();
+        if let Some(identifier) = by_title.get(title) {
             assert_eq!(&issue["identifier"], identifier);
         }
+        assert_eq!(issue["description"], "x".repeat(n), "{issue}");
+        assert_eq!(issue["priority"], PRIORITIES[n % 4], "{issue}");
+        assert_eq!(issue["billingCode"], format!("code-{n}"), "{issue}");
+        let status = if n.is_multiple_of(2) { "todo" } else { "backlog" };
+        assert_eq!(issue["status"], status, "{issue}");
+        let number = issue["issueNumber"].as_i64().unwrap();
+        assert_eq!(
+            issue["identifier"],
+            format!("{}-{number}", &company["issuePrefix"].as_str().unwrap())
+        );
+        identifiers.insert(
+            issue["id"].as_str().unwrap().to_string(),
+            issue["identifier"].clone(),
+        );
     }
-    // Each creation left its own activity entry, naming its identifier.
+    // Each creation left its own activity entry, naming its own issue's identifier.
     let (_, activity) = s.get(&format!("/companies/{c}/activity?limit=500")).await;
-    let created = activity
+    let created: Vec<&Value> = activity
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| e["action"] == "issue.created")
-        .count();
-    assert_eq!(created, 101);
+        .collect();
+    assert_eq!(created.len(), 101);
+    for entry in created {
+        let issue = entry["entityId"].as_str().unwrap();
+        assert_eq!(
+            entry["details"]["identifier"], identifiers[issue],
+            "{entry}"
+        );
+    }
 }
+
+const PRIORITIES: [&str; 4] = ["low", "medium", "high", "critical"];

@@ -45,13 +45,16 @@ impl Heartbeats {
         self.inner.domain.roll_spend_month().await?;
         self.lift_due_breakers().await?;
         self.promote_due_retries().await?;
-        let at = now();
         let mut woken = 0;
-        for agent in self.inner.store.due_timer_agents(at).await? {
+        for agent in self.inner.store.due_timer_agents(now()).await? {
             let policy = Policy::of(&agent);
             if policy.interval_sec == 0 {
                 continue;
             }
+            // The time of this agent's claim, not of the tick's start: a tick that takes a
+            // while (many agents, a loaded machine) would otherwise record a heartbeat earlier
+            // than the wake it makes, and the next one would come early.
+            let at = now();
             let since = agent.last_heartbeat_at.unwrap_or(agent.created_at);
             if at - since < ChronoDuration::seconds(policy.interval_sec as i64) {
                 continue;

@@ -16,6 +16,20 @@ pub const COLUMNS: &str = "id, company_id, actor_type, actor_id, action, entity_
 /// `UNNEST(...) AS a(COLUMNS)` over eleven array parameters starting at `$first`: entries as
 /// rows, for an INSERT ... SELECT inside a larger statement.
 pub fn unnest(first: usize) -> String {
+    format!("UNNEST({}) AS a({COLUMNS})", arrays(first))
+}
+
+/// `unnest` with one more array, `$(first + 11)::uuid[]`, naming the row each entry belongs
+/// to (`tag`), and the entries' order (`ord`, from 1).
+pub fn unnest_tagged(first: usize) -> String {
+    format!(
+        "UNNEST({}, ${}::uuid[]) WITH ORDINALITY AS a({COLUMNS}, tag, ord)",
+        arrays(first),
+        first + 11
+    )
+}
+
+fn arrays(first: usize) -> String {
     let types = [
         "uuid",
         "uuid",
@@ -34,7 +48,7 @@ pub fn unnest(first: usize) -> String {
         .enumerate()
         .map(|(n, t)| format!("${}::{t}[]", first + n))
         .collect();
-    format!("UNNEST({}) AS a({COLUMNS})", arrays.join(", "))
+    arrays.join(", ")
 }
 
 /// Binds the eleven arrays of `unnest`.

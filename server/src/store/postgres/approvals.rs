@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use paperclip_shared::*;
-use sqlx::Row;
 use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
 use super::{PgStore, activity, agents, rows};
@@ -162,10 +162,11 @@ impl ApprovalStore for PgStore {
     }
 
     async fn approval_issues(&self, approval_id: Uuid) -> StoreResult<Vec<Issue>> {
-        let found = sqlx::query(
-            "SELECT i.* FROM issue_approvals l JOIN issues i ON i.id = l.issue_id
+        let found = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM issue_approvals l JOIN issues i ON i.id = l.issue_id
              WHERE l.approval_id = $1 ORDER BY l.created_at, l.issue_id",
-        )
+            rows::issue_columns_of("i")
+        )))
         .bind(approval_id)
         .fetch_all(&mut *self.conn().await?)
         .await?;

@@ -10,6 +10,10 @@ use sqlx::{Connection, PgConnection, PgPool};
 use crate::store::migrations;
 use crate::store::{StoreError, StoreResult};
 
+/// A pooled connection idle longer than this is pinged before it is handed out (the server
+/// may have closed it: a restart, an idle timeout in a pooler).
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
 /// Where and how to connect, parsed once from the connection string.
 #[derive(Clone)]
 pub struct PgTarget {
@@ -180,6 +184,18 @@ pub async fn connect_with_retry(target: &PgTarget, wait: Duration) -> StoreResul
                     return Ok(PgPoolOptions::new()
                         .max_connections(target.max_connections)
                         .acquire_timeout(Duration::from_secs(10))
+                        // sqlx pings a connection when it goes back to the pool; pinging it
+                        // again on the way out costs every request a second round trip.
+                        // Only a connection that sat idle a while is tested before use.
+                        .test_before_acquire(false)
+                        .before_acquire(|conn, meta| {
+                            Box::pin(async move {
+                                if meta.idle_for > IDLE_BEFORE_PING {
+                                    conn.ping().await?;
+                                }
+                                Ok(true)
+                            })
+                        })
                         .connect_with(target.options.clone())
                         .await?);
                 }

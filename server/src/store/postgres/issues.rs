@@ -6,6 +6,7 @@ use paperclip_shared::*;
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder, Row as _};
 use uuid::Uuid;
 
+use super::rows::ISSUE_COLUMNS;
 use super::{activity, rows};
 use crate::store::{CheckoutWrite, IssueDraft, IssueFilter, IssueWrite};
 
@@ -117,28 +118,34 @@ pub async fn by_idempotency_key(
     company: Uuid,
     key: &str,
 ) -> R<Option<Issue>> {
-    sqlx::query("SELECT * FROM issues WHERE company_id = $1 AND idempotency_key = $2")
-        .bind(company)
-        .bind(key)
-        .try_map(|r| rows::issue(&r))
-        .fetch_optional(&mut *c)
-        .await
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ISSUE_COLUMNS} FROM issues WHERE company_id = $1 AND idempotency_key = $2"
+    )))
+    .bind(company)
+    .bind(key)
+    .try_map(|r| rows::issue(&r))
+    .fetch_optional(&mut *c)
+    .await
 }
 
 pub async fn get(c: &mut PgConnection, id: Uuid) -> R<Option<Issue>> {
-    sqlx::query("SELECT * FROM issues WHERE id = $1")
-        .bind(id)
-        .try_map(|r| rows::issue(&r))
-        .fetch_optional(&mut *c)
-        .await
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ISSUE_COLUMNS} FROM issues WHERE id = $1"
+    )))
+    .bind(id)
+    .try_map(|r| rows::issue(&r))
+    .fetch_optional(&mut *c)
+    .await
 }
 
 pub async fn get_by_identifier(c: &mut PgConnection, identifier: &str) -> R<Option<Issue>> {
-    sqlx::query("SELECT * FROM issues WHERE identifier = $1")
-        .bind(identifier)
-        .try_map(|r| rows::issue(&r))
-        .fetch_optional(&mut *c)
-        .await
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ISSUE_COLUMNS} FROM issues WHERE identifier = $1"
+    )))
+    .bind(identifier)
+    .try_map(|r| rows::issue(&r))
+    .fetch_optional(&mut *c)
+    .await
 }
 
 fn push_filter(q: &mut QueryBuilder<Postgres>, f: &IssueFilter) {
@@ -182,19 +189,27 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, f: &IssueFilter) {
 pub async fn list(c: &mut PgConnection, f: &IssueFilter) -> R<Option<Vec<Issue>>> {
     let mut q = QueryBuilder::<Postgres>::new("SELECT i.* FROM companies c LEFT JOIN LATERAL (");
     if f.is_whole_company() {
-        q.push(
-            "SELECT * FROM issues WHERE company_id = c.id
+        q.push(format_args!("SELECT {ISSUE_COLUMNS} FROM issues"))
+            .push(
+                " WHERE company_id = c.id
                AND issue_number <= CASE WHEN c.issue_counter = c.issue_count
                    THEN c.issue_counter - ",
-        )
-        .push_bind(f.offset)
-        .push(" ELSE c.issue_counter END ORDER BY issue_number DESC LIMIT ")
-        .push_bind(f.limit)
-        .push(" OFFSET CASE WHEN c.issue_counter = c.issue_count THEN 0 ELSE ")
-        .push_bind(f.offset)
-        .push(" END");
+            )
+            .push_bind(f.offset)
+            // The limit is written as a literal (an i64: nothing to escape) so that PostgreSQL
+            // settles on one generic plan for this statement; with `LIMIT $n` it can never cost
+            // the generic plan and plans the query afresh on every call (half its work here).
+            .push(format_args!(
+                " ELSE c.issue_counter END ORDER BY issue_number DESC LIMIT {}",
+                f.limit
+            ))
+            .push(" OFFSET CASE WHEN c.issue_counter = c.issue_count THEN 0 ELSE ")
+            .push_bind(f.offset)
+            .push(" END");
     } else {
-        q.push("SELECT * FROM issues");
+        // Filtered lists keep a bound limit: a plan made for the values at hand (which
+        // status is rare, whose issues are few) is worth planning each call.
+        q.push(format_args!("SELECT {ISSUE_COLUMNS} FROM issues"));
         push_filter(&mut q, f);
         q.push(" ORDER BY issue_number DESC LIMIT ")
             .push_bind(f.limit)
@@ -209,7 +224,7 @@ pub async fn list(c: &mut PgConnection, f: &IssueFilter) -> R<Option<Vec<Issue>>
     let mut page = Vec::with_capacity(rows.len());
     for r in &rows {
         // The company's row alone (no issue on the page) has every issue column NULL.
-        if r.try_get::<Option<Uuid>, _>("id")?.is_some() {
+        if r.try_get::<Option<Uuid>, _>(0)?.is_some() {
             page.push(rows::issue(r)?);
         }
     }
@@ -379,12 +394,12 @@ pub async fn blocker_edges(c: &mut PgConnection, company_id: Uuid) -> R<Vec<(Uui
 }
 
 pub async fn inbox(c: &mut PgConnection, agent_id: Uuid) -> R<Vec<(Issue, Vec<Uuid>)>> {
-    let issues: Vec<Issue> = sqlx::query(
-        "SELECT * FROM issues
+    let issues: Vec<Issue> = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ISSUE_COLUMNS} FROM issues
          WHERE assignee_agent_id = $1 AND status IN ('todo', 'in_progress', 'blocked')
          ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
-                  updated_at DESC",
-    )
+                  updated_at DESC"
+    )))
     .bind(agent_id)
     .try_map(|r| rows::issue(&r))
     .fetch_all(&mut *c)
