@@ -104,6 +104,11 @@ class Server:
                 raise RuntimeError(f"server not healthy after {timeout}s")
             time.sleep(0.0005)
 
+    def pin(self, cores: set) -> None:
+        """Runs every thread of the server on these cores (threads made later inherit it)."""
+        for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+            os.sched_setaffinity(int(tid), cores)
+
     def rss_kib(self) -> tuple[int, int]:
         """(VmRSS, VmHWM) in KiB."""
         vals = {}
@@ -263,6 +268,25 @@ def wrk(base: str, path: str, script: str | None, script_args: list[str], thread
 # ----------------------------------------------------------------------------- main
 
 
+def wrk_split(servers, script: str, sargs: list, threads: int, conns: int, duration: int, warmup: int,
+              out_dir: str, tag: str) -> dict:
+    """The connections shared among the servers (one wrk each, at once); figures summed."""
+    n = len(servers)
+    safe = "".join(ch if ch.isalnum() else "_" for ch in tag)
+    with ThreadPoolExecutor(n) as ex:
+        futures = [ex.submit(wrk, f"http://127.0.0.1:{srv.port}", "/", script, sargs, max(1, threads // n),
+                             conns // n, duration, warmup, out_dir, f"{safe}-{k}")
+                   for k, srv in enumerate(servers)]
+        rs = [f.result() for f in futures]
+    return {
+        "rps": sum(r["rps"] for r in rs), "conns": conns,
+        "p50": max(r["p50"] for r in rs), "p90": max(r["p90"] for r in rs),
+        "p99": max(r["p99"] for r in rs), "avg": max(r.get("avg", 0) for r in rs),
+        "max": max(r.get("max", 0) for r in rs),
+        "non2xx": sum(r["non2xx"] for r in rs), "sock_err": sum(r["sock_err"] for r in rs),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", required=True)
@@ -284,7 +308,9 @@ def main() -> int:
                          "postgres://postgres:postgres@127.0.0.1:5432/postgres), dropped afterwards")
     ap.add_argument("--replicas", action="store_true",
                     help="with --postgres: also run the read and create paths on two servers sharing "
-                         "the database (one wrk per server, half the connections each) and sum them")
+                         "the database (one wrk per server, half the connections each) and sum them: "
+                         "both on every core, then one server alone on one core against two on a "
+                         "core each")
     a = ap.parse_args()
     pg = Postgres(a.postgres) if a.postgres else None
 
@@ -378,27 +404,26 @@ def main() -> int:
             os.makedirs(h2)
             second = Server(binary, h2, free_port(), os.path.join(out_dir, "server2.log"), server.database_url)
             second.start()
+            replica_plan = [
+                ("GET /api/issues/:id", "get_issue.lua", [ids_file]),
+                ("GET /api/companies/:id/issues?limit=50", "list_issues.lua", [cid, str(max(0, a.issues - 50))]),
+                ("POST /api/companies/:id/issues", "create_issue.lua", [cid]),
+            ]
             try:
-                for name, path, script, sargs in [
-                    ("GET /api/issues/:id", "/", "get_issue.lua", [ids_file]),
-                    ("GET /api/companies/:id/issues?limit=50", "/", "list_issues.lua",
-                     [cid, str(max(0, a.issues - 50))]),
-                    ("POST /api/companies/:id/issues", "/", "create_issue.lua", [cid]),
+                # Both servers on both cores (what this machine gives them), then each on a
+                # core of its own, against one alone on one core (as replicas on machines or
+                # containers of their own would be, sharing one database).
+                for label, servers, cores in [
+                    ("2 replicas", (server, second), None),
+                    ("1 replica on 1 core", (server,), [{0}]),
+                    ("2 replicas, 1 core each", (server, second), [{0}, {1 % (os.cpu_count() or 1)}]),
                 ]:
-                    log(f"wrk on two replicas: {name}")
-                    procs = []
-                    for k, srv in enumerate((server, second)):
-                        procs.append(ThreadPoolExecutor(1).submit(
-                            wrk, f"http://127.0.0.1:{srv.port}", path, script, sargs, 1, c // 2, d, w,
-                            out_dir, f"replica{k}-{name.split()[1].strip('/').replace('/', '_')}"))
-                    rs = [p.result() for p in procs]
-                    runs[f"2 replicas: {name}"] = {
-                        "rps": sum(r["rps"] for r in rs), "conns": c,
-                        "p50": max(r["p50"] for r in rs), "p90": max(r["p90"] for r in rs),
-                        "p99": max(r["p99"] for r in rs), "avg": max(r.get("avg", 0) for r in rs),
-                        "max": max(r.get("max", 0) for r in rs),
-                        "non2xx": sum(r["non2xx"] for r in rs), "sock_err": sum(r["sock_err"] for r in rs),
-                    }
+                    for k, srv in enumerate(servers):
+                        srv.pin(cores[k] if cores else set(range(os.cpu_count() or 1)))
+                    for name, script, sargs in replica_plan:
+                        log(f"wrk on {label}: {name}")
+                        runs[f"{label}: {name}"] = wrk_split(servers, script, sargs, t, c, d, w, out_dir,
+                                                             f"{label}-{name}")
             finally:
                 second.stop()
         server.stop()
@@ -419,7 +444,7 @@ def main() -> int:
     print(f"  data     : 1 company, {a.agents} agents, {a.issues} issues (+{len(s['pool'])} checkout-pool issues)")
     print(f"  outputs  : {out_dir}")
     print()
-    hdr = f"{'workload':<48} {'conns':>5} {'req/s':>9} {'avg ms':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}"
+    hdr = f"{'workload':<66} {'conns':>5} {'req/s':>9} {'avg ms':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}"
     print(hdr)
     print("-" * len(hdr))
     for name, r in runs.items():
@@ -427,7 +452,7 @@ def main() -> int:
         label = name
         if name.startswith("checkout+release"):
             label = f"{name} ({rps / 2:.0f} pairs/s)"
-        print(f"{label:<48} {r['conns']:>5} {rps:>9.0f} {r.get('avg', float('nan')):>8.2f} {r['p50']:>8.2f} "
+        print(f"{label:<66} {r['conns']:>5} {rps:>9.0f} {r.get('avg', float('nan')):>8.2f} {r['p50']:>8.2f} "
               f"{r['p90']:>8.2f} {r['p99']:>8.2f} {r.get('max', float('nan')):>8.2f} {r['non2xx'] + r['sock_err']:>7}")
     print()
     print(f"{'figure':<52} {'value':>20}")
