@@ -97,7 +97,11 @@ async fn a_burst_of_creations_numbers_every_issue_once_and_keeps_idempotency() {
         assert_eq!(issue["description"], "x".repeat(n), "{issue}");
         assert_eq!(issue["priority"], PRIORITIES[n % 4], "{issue}");
         assert_eq!(issue["billingCode"], format!("code-{n}"), "{issue}");
-        let status = if n.is_multiple_of(2) { "todo" } else { "backlog" };
+        let status = if n.is_multiple_of(2) {
+            "todo"
+        } else {
+            "backlog"
+        };
         assert_eq!(issue["status"], status, "{issue}");
         let number = issue["issueNumber"].as_i64().unwrap();
         assert_eq!(

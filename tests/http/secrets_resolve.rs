@@ -342,6 +342,21 @@ async fn db_copy_can_reseal_secrets_under_the_targets_key() {
         !text.contains("value-a") && !text.contains("value-b"),
         "{text}"
     );
+    // The copy is an export of the instance: its files hold the values sealed, never in clear
+    // (while the company's name, stored in clear, is found by the same search).
+    let mut seen_name = false;
+    for file in std::fs::read_dir(target_dir.path()).unwrap() {
+        let path = file.unwrap().path();
+        if path.to_string_lossy().contains("server.db") {
+            let bytes = std::fs::read(&path).unwrap();
+            let has = |text: &str| bytes.windows(text.len()).any(|w| w == text.as_bytes());
+            seen_name |= has("Moving Co");
+            for value in ["value-a", "value-b1", "value-b2"] {
+                assert!(!has(value), "{value} in clear in {}", path.display());
+            }
+        }
+    }
+    assert!(seen_name, "the copy's files were searched");
     let source_key = std::fs::read_to_string(key_file(&s.home)).unwrap();
     assert_ne!(std::fs::read_to_string(&target_key).unwrap(), source_key);
 

@@ -6,6 +6,7 @@
 
 mod postgres;
 pub mod reseal;
+pub mod schema;
 mod sqlite;
 pub mod tables;
 
@@ -18,7 +19,8 @@ use uuid::Uuid;
 
 use super::postgres::{PgTarget, parse_url};
 use super::{StoreError, StoreResult, migrations};
-use tables::{Kind, TABLES};
+use schema::{Kind, Table};
+use tables::TABLES;
 
 /// One end of a copy.
 #[derive(Debug, Clone)]
@@ -277,10 +279,7 @@ fn source_at_latest(source: &str, version: i64) -> StoreResult<()> {
 }
 
 /// A database's columns of `table` must be exactly the ones `TABLES` lists.
-fn same_columns(
-    table: &tables::Table,
-    found: std::collections::HashSet<String>,
-) -> StoreResult<()> {
+fn same_columns(table: &Table, found: std::collections::HashSet<String>) -> StoreResult<()> {
     let listed: std::collections::HashSet<String> =
         table.columns.iter().map(|(c, _)| c.to_string()).collect();
     if found != listed {

@@ -11,7 +11,8 @@ use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder, Row as _};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::tables::{Kind, TABLES};
+use super::schema::Kind;
+use super::tables::TABLES;
 use super::{
     BATCH, Fingerprint, Msg, Received, Row, TableReport, Val, data_rows_sql, kinds, not_empty,
     same_columns, source_at_latest, verify,

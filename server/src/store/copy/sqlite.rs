@@ -8,7 +8,8 @@ use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params_from_iter};
 use tokio::sync::mpsc;
 
-use super::tables::{Kind, TABLES};
+use super::schema::Kind;
+use super::tables::TABLES;
 use super::{
     BATCH, Fingerprint, Msg, Received, Row, TableReport, Val, data_rows_sql, kinds, not_empty,
     same_columns, source_at_latest, verify,

@@ -2,27 +2,8 @@
 //! the logical type of each column. Both schemas must match this list; a unit test and the
 //! copy itself check it, so a migration that adds a column cannot be silently left behind.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Text,
-    Uuid,
-    Int,
-    Bool,
-    Time,
-    Json,
-}
-
-pub struct Table {
-    pub name: &'static str,
-    pub columns: &'static [(&'static str, Kind)],
-    /// A column referring to the same table (a parent): written NULL first and set once every
-    /// row is in, so rows can arrive in any order.
-    pub self_ref: Option<&'static str>,
-    /// The primary key columns (the self reference is set by them).
-    pub key: &'static [&'static str],
-}
-
-use Kind::*;
+use super::schema::Kind::*;
+use super::schema::Table;
 
 pub const TABLES: &[Table] = &[
     Table {
@@ -590,13 +571,3 @@ pub const TABLES: &[Table] = &[
         ],
     },
 ];
-
-impl Table {
-    pub fn column_list(&self) -> String {
-        self.columns
-            .iter()
-            .map(|(c, _)| *c)
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
