@@ -11,7 +11,7 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::leader::LeaderLock;
-use super::{PgStore, activity, agents, comments, companies, issues};
+use super::{PgStore, activity, agents, comments, companies, issue_insert, issues};
 use crate::store::*;
 
 impl PgStore {
@@ -280,7 +280,7 @@ impl Store for PgStore {
             return self.create_issue_batched(draft, act).await;
         }
         let mut tx = self.tx().await?;
-        let issue = issues::create(&mut tx, &draft, &act).await?;
+        let issue = issue_insert::create(&mut tx, &draft, &act).await?;
         issues::add_blockers(&mut tx, &issue, &blockers).await?;
         tx.commit().await?;
         Ok(issue)

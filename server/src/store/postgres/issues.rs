@@ -1,6 +1,7 @@
-//! Issues and blockers (comments: `comments.rs`). The rules that must hold across several servers are single
-//! statements: the identifier comes from a counter row updated by the inserting statement (its
-//! row lock serialises creators), the checkout and every PATCH are conditional UPDATEs.
+//! Issues and blockers (comments: `comments.rs`; creation: `issue_insert.rs`). The rules that
+//! must hold across several servers are single statements: the identifier comes from a counter
+//! row updated by the inserting statement (its row lock serialises creators), the checkout and
+//! every PATCH are conditional UPDATEs.
 
 use paperclip_shared::*;
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder, Row as _};
@@ -8,77 +9,11 @@ use uuid::Uuid;
 
 use super::rows::ISSUE_COLUMNS;
 use super::{activity, rows};
-use crate::store::{CheckoutWrite, IssueDraft, IssueFilter, IssueWrite};
+use crate::store::{CheckoutWrite, IssueFilter, IssueWrite};
 
 type R<T> = Result<T, sqlx::Error>;
 
 const REF_COLUMNS: &str = "i.id, i.identifier, i.title, i.status, i.priority, i.assignee_agent_id, i.parent_id, i.project_id, i.goal_id";
-
-/// Takes the next number, inserts the issue and its activity entries (completed with the
-/// identifier) in one statement: no transaction round trips, and the company row (whose lock
-/// serialises creators, so numbers never repeat) is held only while it runs. The blockers of
-/// a new issue, if any, follow in the caller's transaction.
-pub async fn create(c: &mut PgConnection, draft: &IssueDraft, act: &[ActivityEntry]) -> R<Issue> {
-    let mut issue = draft.issue.clone();
-    let sql = format!(
-        "WITH n AS (
-            UPDATE companies SET issue_counter = issue_counter + 1, issue_count = issue_count + 1
-            WHERE id = $2 RETURNING issue_counter, issue_prefix),
-         i AS (
-            INSERT INTO issues (id, company_id, project_id, goal_id, parent_id, title, description,
-                status, priority, assignee_agent_id, assignee_user_id, checkout_run_id,
-                execution_run_id, execution_agent_name_key, execution_locked_at,
-                created_by_agent_id, created_by_user_id, issue_number, identifier, request_depth,
-                billing_code, idempotency_key, started_at, completed_at, cancelled_at, created_at,
-                updated_at)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                n.issue_counter, n.issue_prefix || '-' || n.issue_counter,
-                $18, $19, $20, $21, $22, $23, $24, $25 FROM n
-            RETURNING issue_number, identifier),
-         act AS (
-            INSERT INTO activity_log ({cols})
-            SELECT a.id, a.company_id, a.actor_type, a.actor_id, a.action, a.entity_type,
-                a.entity_id, a.agent_id, a.run_id,
-                CASE WHEN jsonb_typeof(a.details) = 'object'
-                     THEN a.details || jsonb_build_object('identifier', i.identifier)
-                     ELSE a.details END,
-                a.created_at
-            FROM {unnest}, i)
-         SELECT issue_number, identifier FROM i",
-        cols = activity::COLUMNS,
-        unnest = activity::unnest(26),
-    );
-    let q = sqlx::query(AssertSqlSafe(sql))
-        .bind(issue.id)
-        .bind(issue.company_id)
-        .bind(issue.project_id)
-        .bind(issue.goal_id)
-        .bind(issue.parent_id)
-        .bind(issue.title.clone())
-        .bind(issue.description.clone())
-        .bind(issue.status.as_str())
-        .bind(issue.priority.as_str())
-        .bind(issue.assignee_agent_id)
-        .bind(issue.assignee_user_id.clone())
-        .bind(issue.checkout_run_id)
-        .bind(issue.execution_run_id)
-        .bind(issue.execution_agent_name_key.clone())
-        .bind(issue.execution_locked_at)
-        .bind(issue.created_by_agent_id)
-        .bind(issue.created_by_user_id.clone())
-        .bind(issue.request_depth)
-        .bind(issue.billing_code.clone())
-        .bind(draft.idempotency_key.clone())
-        .bind(issue.started_at)
-        .bind(issue.completed_at)
-        .bind(issue.cancelled_at)
-        .bind(issue.created_at)
-        .bind(issue.updated_at);
-    let row = activity::bind(q, act).fetch_one(&mut *c).await?;
-    issue.issue_number = row.try_get("issue_number")?;
-    issue.identifier = row.try_get("identifier")?;
-    Ok(issue)
-}
 
 /// Sets a new issue's blockers (inside the creating transaction).
 pub async fn add_blockers(c: &mut PgConnection, issue: &Issue, blockers: &[Uuid]) -> R<()> {

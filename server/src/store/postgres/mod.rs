@@ -19,6 +19,7 @@ mod impl_secrets;
 mod impl_store;
 mod invites;
 mod issue_batch;
+mod issue_insert;
 mod issues;
 pub mod leader;
 mod live;
