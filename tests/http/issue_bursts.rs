@@ -129,6 +129,24 @@ async fn a_burst_of_creations_numbers_every_issue_once_and_keeps_idempotency() {
             "{entry}"
         );
     }
+    // On PostgreSQL the burst was written in batches: rows of one batch share the transaction
+    // that inserted them (xmin), so there are fewer transactions than issues.
+    if let Some(url) = s.database_url() {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        let (transactions,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(DISTINCT xmin::text) FROM issues WHERE company_id = $1::uuid",
+        )
+        .bind(&c)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        let _ = conn.close().await;
+        assert!(
+            transactions < 101,
+            "101 issues in {transactions} transactions: no batch was written together"
+        );
+    }
 }
 
 const PRIORITIES: [&str; 4] = ["low", "medium", "high", "critical"];

@@ -12,7 +12,7 @@ use crate::store::{StoreError, StoreResult};
 
 /// A pooled connection idle longer than this is pinged before it is handed out (the server
 /// may have closed it: a restart, an idle timeout in a pooler).
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 /// Where and how to connect, parsed once from the connection string.
 #[derive(Clone)]

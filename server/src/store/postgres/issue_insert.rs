@@ -31,6 +31,7 @@ pub async fn create_many(
         return Ok(Vec::new());
     };
     let company = first.issue.company_id;
+    debug_assert!(items.iter().all(|(d, _)| d.issue.company_id == company));
     let sql = format!(
         "WITH n AS (
             UPDATE companies SET issue_counter = issue_counter + $2, issue_count = issue_count + $2
