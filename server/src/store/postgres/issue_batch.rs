@@ -1,9 +1,9 @@
 //! Issue creation in batches: a group commit per company. The company row's lock serialises
 //! creators (so numbers never repeat), and it is held until the commit is on disk; one commit
 //! per issue would cap a company at one create per disk flush. Instead, creations that arrive
-//! while a company's batch is being written queue up, and the next transaction writes all of
-//! them (up to `MAX_BATCH`) in one statement, under one lock and one flush. A lone creation is still the single
-//! statement of `issue_insert::create`, so nothing waits for company.
+//! while a company's batch is being written queue up, and the next statement writes all of
+//! them (up to `MAX_BATCH`) under one lock and one flush. A lone creation is a batch of one,
+//! so nothing waits for company.
 //!
 //! Each creation's answer is its own: when a batch fails (a missing reference, an idempotency
 //! key taken), it is rolled back whole and its creations are written one by one, so only the
@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::{PgStore, issue_insert};
 use crate::store::{IssueDraft, StoreError, StoreResult};
 
-/// The most creations one transaction writes.
+/// The most creations one statement writes.
 const MAX_BATCH: usize = 64;
 
 struct Pending {

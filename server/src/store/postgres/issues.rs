@@ -7,7 +7,7 @@ use paperclip_shared::*;
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder, Row as _};
 use uuid::Uuid;
 
-use super::rows::ISSUE_COLUMNS;
+use super::rows::{ISSUE_COLUMNS, issue_columns};
 use super::{activity, rows};
 use crate::store::{CheckoutWrite, IssueFilter, IssueWrite};
 
@@ -53,9 +53,11 @@ pub async fn by_idempotency_key(
     company: Uuid,
     key: &str,
 ) -> R<Option<Issue>> {
-    sqlx::query(AssertSqlSafe(format!(
-        "SELECT {ISSUE_COLUMNS} FROM issues WHERE company_id = $1 AND idempotency_key = $2"
-    )))
+    sqlx::query(concat!(
+        "SELECT ",
+        issue_columns!(),
+        " FROM issues WHERE company_id = $1 AND idempotency_key = $2"
+    ))
     .bind(company)
     .bind(key)
     .try_map(|r| rows::issue(&r))
@@ -64,9 +66,11 @@ pub async fn by_idempotency_key(
 }
 
 pub async fn get(c: &mut PgConnection, id: Uuid) -> R<Option<Issue>> {
-    sqlx::query(AssertSqlSafe(format!(
-        "SELECT {ISSUE_COLUMNS} FROM issues WHERE id = $1"
-    )))
+    sqlx::query(concat!(
+        "SELECT ",
+        issue_columns!(),
+        " FROM issues WHERE id = $1"
+    ))
     .bind(id)
     .try_map(|r| rows::issue(&r))
     .fetch_optional(&mut *c)
@@ -74,9 +78,11 @@ pub async fn get(c: &mut PgConnection, id: Uuid) -> R<Option<Issue>> {
 }
 
 pub async fn get_by_identifier(c: &mut PgConnection, identifier: &str) -> R<Option<Issue>> {
-    sqlx::query(AssertSqlSafe(format!(
-        "SELECT {ISSUE_COLUMNS} FROM issues WHERE identifier = $1"
-    )))
+    sqlx::query(concat!(
+        "SELECT ",
+        issue_columns!(),
+        " FROM issues WHERE identifier = $1"
+    ))
     .bind(identifier)
     .try_map(|r| rows::issue(&r))
     .fetch_optional(&mut *c)
@@ -329,12 +335,14 @@ pub async fn blocker_edges(c: &mut PgConnection, company_id: Uuid) -> R<Vec<(Uui
 }
 
 pub async fn inbox(c: &mut PgConnection, agent_id: Uuid) -> R<Vec<(Issue, Vec<Uuid>)>> {
-    let issues: Vec<Issue> = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {ISSUE_COLUMNS} FROM issues
+    let issues: Vec<Issue> = sqlx::query(concat!(
+        "SELECT ",
+        issue_columns!(),
+        " FROM issues
          WHERE assignee_agent_id = $1 AND status IN ('todo', 'in_progress', 'blocked')
          ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
                   updated_at DESC"
-    )))
+    ))
     .bind(agent_id)
     .try_map(|r| rows::issue(&r))
     .fetch_all(&mut *c)
