@@ -130,7 +130,9 @@ async fn a_burst_of_creations_numbers_every_issue_once_and_keeps_idempotency() {
         );
     }
     // On PostgreSQL the burst was written in batches: rows of one batch share the transaction
-    // that inserted them (xmin), so there are fewer transactions than issues.
+    // that inserted them (xmin). A batch refused for one faulty creation (19 of the 120 are) is
+    // written again in halves, so the good ones stay together: 7 to 12 transactions here; when
+    // every refused batch was written one by one, 38 to 101.
     if let Some(url) = s.database_url() {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
@@ -143,8 +145,8 @@ async fn a_burst_of_creations_numbers_every_issue_once_and_keeps_idempotency() {
         .unwrap();
         let _ = conn.close().await;
         assert!(
-            transactions < 101,
-            "101 issues in {transactions} transactions: no batch was written together"
+            transactions < 30,
+            "101 issues in {transactions} transactions: batches were not written together"
         );
     }
 }
