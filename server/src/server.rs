@@ -130,6 +130,7 @@ impl Server {
                 limits: AuthLimits::new(config.auth_rate_limit),
                 trusted_proxies: config.trusted_proxies.clone(),
             }),
+            serve_ui: config.serve_ui,
         };
         check_secrets_key(&store, state.domain.secret_keys()).await?;
         heartbeats

@@ -157,6 +157,11 @@ async fn login_with_a_password_then_whoami_and_logout() {
         text.contains("Root <root@example.com>") && text.contains("Instance admin: yes"),
         "{text}"
     );
+    let expiry = keys[0]["expiresAt"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("Expires: {expiry}")),
+        "whoami shows the key's expiry {expiry}: {text}"
+    );
     let mut cmd = paperclip(dir);
     cmd.args(["auth", "whoami", "--json", "--base-url", &base]);
     let (ok, text) = run(cmd, None).await;

@@ -13,6 +13,7 @@ mod agents;
 mod approvals;
 mod auth;
 mod bind;
+mod board_ui;
 mod breakers;
 mod cli;
 mod cli_auth;

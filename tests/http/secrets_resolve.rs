@@ -110,6 +110,61 @@ async fn references_resolve_to_their_versions_and_failures_name_the_variable() {
     assert!(e.to_string().contains("disabled"), "{e}");
 }
 
+#[tokio::test]
+async fn a_tampered_version_fails_only_the_reference_to_it() {
+    let s = test_server!();
+    let c = s.company("Tamper Co").await;
+    let good = secret(&s, &c, "Good", "value-good").await;
+    let bad = secret(&s, &c, "Bad", "value-bad").await;
+    // Flip one character of the sealed text (base64), as a disk fault or an attacker would.
+    let sealed = s
+        .sql_texts(&format!(
+            "SELECT ciphertext FROM company_secret_versions WHERE secret_id = '{bad}'"
+        ))
+        .await;
+    let mut chars: Vec<char> = sealed[0].chars().collect();
+    let i = chars.len() / 2;
+    chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+    let altered: String = chars.into_iter().collect();
+    s.sql(&format!(
+        "UPDATE company_secret_versions SET ciphertext = '{altered}' WHERE secret_id = '{bad}'"
+    ))
+    .await;
+    let domain = domain_of(&s).await;
+    let company: uuid::Uuid = c.parse().unwrap();
+
+    let e = domain
+        .resolve_env(
+            company,
+            &json!({"GOOD_TOKEN": reference(&good, json!("latest")),
+                    "BAD_TOKEN": reference(&bad, json!("latest"))}),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, paperclip_server::domain::DomainError::Rule { code, .. } if *code == "secret_unreadable"),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.starts_with("BAD_TOKEN: secret Bad") && text.contains("altered"),
+        "the error names the variable, the secret and why: {text}"
+    );
+    assert!(!text.contains("value-"), "no value in the error: {text}");
+    let resolved = domain
+        .resolve_env(
+            company,
+            &json!({"GOOD_TOKEN": reference(&good, json!("latest"))}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        resolved[0].1.as_str(),
+        "value-good",
+        "the other secret still opens"
+    );
+}
+
 /// Values of these references, as a run would get them.
 async fn values(s: &TestServer, company: &str, ids: &[&str]) -> Vec<String> {
     let env: serde_json::Map<String, Value> = ids

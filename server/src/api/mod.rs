@@ -18,6 +18,7 @@ mod members;
 mod runs;
 mod secrets;
 pub mod state;
+mod ui;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -207,7 +208,7 @@ pub fn router(state: AppState) -> Router {
                 }
             }),
         )
-        .fallback(fallback)
+        .fallback(ui::serve)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             hostname_guard,
@@ -266,18 +267,6 @@ fn loggable_path(path: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
-}
-
-async fn fallback(req: Request) -> Response {
-    if req.uri().path().starts_with("/api") {
-        return ApiError::not_found_route().into_response();
-    }
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "Not found: the board UI is not part of this build; the API is under /api",
-    )
-    .into_response()
 }
 
 /// Refuses requests for hosts we do not serve (DNS rebinding). `/api/health` is exempt.

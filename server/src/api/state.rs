@@ -15,6 +15,8 @@ pub struct AppState {
     pub exposure: Exposure,
     pub guard: HostnameGuard,
     pub auth: Arc<AuthSettings>,
+    /// Whether `/` serves the board UI (`SERVE_UI`).
+    pub serve_ui: bool,
 }
 
 /// What the auth routes and the actor extractor need to know about this instance.

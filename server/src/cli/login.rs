@@ -350,6 +350,27 @@ pub fn whoami(base_url: Option<String>, as_json: bool) -> anyhow::Result<()> {
                 "Board API key: {key} (stored in {})",
                 store.path().display()
             );
+            // The key's expiry, from the caller's own key list (a failure only leaves it out).
+            let keys = server
+                .call(
+                    Method::GET,
+                    "/api/board-api-keys",
+                    Auth::Bearer(&credential.token),
+                    None,
+                )
+                .await
+                .ok()
+                .and_then(|a| a.ok().ok());
+            let listed = keys.as_ref().and_then(Value::as_array).and_then(|keys| {
+                keys.iter()
+                    .find(|k| k.get("id").and_then(Value::as_str) == Some(key))
+            });
+            if let Some(k) = listed {
+                match k.get("expiresAt").and_then(Value::as_str) {
+                    Some(t) => println!("Expires: {t} (then run `paperclip auth login` again)"),
+                    None => println!("Expires: never"),
+                }
+            }
         }
         Ok(())
     })

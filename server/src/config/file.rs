@@ -25,6 +25,8 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     pub disable_sign_up: Option<bool>,
     pub trusted_proxies: Vec<String>,
+    /// `server.serveUi`.
+    pub serve_ui: Option<bool>,
     /// `secrets.provider`.
     pub secrets_provider: Option<SecretsProvider>,
     /// `secrets.localEncrypted.keyFilePath`.
@@ -136,6 +138,24 @@ fn check_keys(
     Ok(())
 }
 
+/// A true/false key (absent or null: not set).
+fn boolean(
+    path: &Path,
+    obj: &Map<String, Value>,
+    section: &str,
+    key: &str,
+) -> Result<Option<bool>, ConfigError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(err(
+            path,
+            &format!("{section}.{key}"),
+            format!("must be true or false, found {other}"),
+        )),
+    }
+}
+
 fn string(
     path: &Path,
     obj: &Map<String, Value>,
@@ -229,29 +249,10 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
         public_base_url: string(path, auth, "auth", "publicBaseUrl")?,
         ..Default::default()
     };
-    match auth.get("disableSignUp") {
-        None | Some(Value::Null) => {}
-        Some(Value::Bool(b)) => s.disable_sign_up = Some(*b),
-        Some(other) => {
-            return Err(err(
-                path,
-                "auth.disableSignUp",
-                format!("must be true or false, found {other}"),
-            ));
-        }
-    }
+    s.disable_sign_up = boolean(path, auth, "auth", "disableSignUp")?;
+    s.serve_ui = boolean(path, server, "server", "serveUi")?;
     s.trusted_proxies = string_list(path, server, "server.trustedProxies", "trustedProxies")?;
-    match section("secrets").get("strictMode") {
-        None | Some(Value::Null) => {}
-        Some(Value::Bool(b)) => s.secrets_strict_mode = Some(*b),
-        Some(other) => {
-            return Err(err(
-                path,
-                "secrets.strictMode",
-                format!("must be true or false, found {other}"),
-            ));
-        }
-    }
+    s.secrets_strict_mode = boolean(path, section("secrets"), "secrets", "strictMode")?;
     if let Some(text) = string(path, section("secrets"), "secrets", "provider")? {
         s.secrets_provider = Some(
             SecretsProvider::parse(&text)

@@ -133,6 +133,8 @@ pub struct Config {
     /// `auth.publicBaseUrl`: the address people use (required for public exposure).
     pub public_base_url: Option<url::Url>,
     pub disable_sign_up: bool,
+    /// `server.serveUi` / `SERVE_UI`: whether `/` serves the board UI (default true).
+    pub serve_ui: bool,
     /// Rate limits on sign-in, sign-up and claim (`PAPERCLIP_AUTH_RATE_LIMIT_ENABLED=false`
     /// turns them off, for tests and benchmarks).
     pub auth_rate_limit: bool,
@@ -333,6 +335,7 @@ impl Config {
             settings.disable_sign_up.unwrap_or(false),
         )?;
         let auth_rate_limit = flag("PAPERCLIP_AUTH_RATE_LIMIT_ENABLED", true)?;
+        let serve_ui = flag("SERVE_UI", settings.serve_ui.unwrap_or(true))?;
         let trusted_proxies = match env("PAPERCLIP_TRUSTED_PROXIES") {
             Some(list) => {
                 let entries: Vec<String> = list.split(',').map(|p| p.trim().to_string()).collect();
@@ -395,6 +398,7 @@ impl Config {
             tailnet_bind_host,
             public_base_url,
             disable_sign_up,
+            serve_ui,
             auth_rate_limit,
             trusted_proxies,
             paths,

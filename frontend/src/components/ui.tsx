@@ -1,0 +1,117 @@
+// The board's small building blocks: one look for every page.
+import { useState, type ButtonHTMLAttributes, type ReactNode } from "react";
+
+export function Button({
+  variant = "primary",
+  pending,
+  children,
+  ...rest
+}: { variant?: "primary" | "secondary" | "danger" | "ghost"; pending?: boolean } & ButtonHTMLAttributes<HTMLButtonElement>) {
+  return (
+    <button className={`btn btn-${variant}`} disabled={pending || rest.disabled} {...rest}>
+      {pending ? <span className="spinner" aria-hidden /> : null}
+      {children}
+    </button>
+  );
+}
+
+/** A labelled form control; `hint` explains, `htmlFor` ties the label to the input's id. */
+export function Field({ label, hint, htmlFor, children }: { label: string; hint?: ReactNode; htmlFor: string; children: ReactNode }) {
+  return (
+    <div className="field">
+      <label htmlFor={htmlFor}>{label}</label>
+      {children}
+      {hint ? <div className="hint">{hint}</div> : null}
+    </div>
+  );
+}
+
+/** The server's error sentence, shown where the action was taken. */
+export function ErrorNote({ error }: { error: string | null | undefined }) {
+  if (!error) return null;
+  return (
+    <div className="note note-error" role="alert">
+      {error}
+    </div>
+  );
+}
+
+export function Note({ kind = "info", children }: { kind?: "info" | "success" | "warning"; children: ReactNode }) {
+  return (
+    <div className={`note note-${kind}`} role="status">
+      {children}
+    </div>
+  );
+}
+
+export function PageHeader({ title, subtitle, actions }: { title: string; subtitle?: ReactNode; actions?: ReactNode }) {
+  return (
+    <header className="page-header">
+      <div>
+        <h1>{title}</h1>
+        {subtitle ? <p className="subtitle">{subtitle}</p> : null}
+      </div>
+      {actions ? <div className="actions">{actions}</div> : null}
+    </header>
+  );
+}
+
+export function Card({ title, children, actions }: { title?: string; children: ReactNode; actions?: ReactNode }) {
+  return (
+    <section className="card">
+      {title || actions ? (
+        <div className="card-head">
+          {title ? <h2>{title}</h2> : <span />}
+          {actions}
+        </div>
+      ) : null}
+      {children}
+    </section>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="empty">
+      <strong>{title}</strong>
+      {children ? <div>{children}</div> : null}
+    </div>
+  );
+}
+
+export function Loading({ what = "Loading" }: { what?: string }) {
+  return (
+    <div className="loading" role="status">
+      <span className="spinner" aria-hidden /> {what}…
+    </div>
+  );
+}
+
+/** A status word in its colour: `tone` picks the colour, the text is what the server said. */
+export function Badge({ tone = "neutral", children }: { tone?: "neutral" | "good" | "warn" | "bad" | "info"; children: ReactNode }) {
+  return <span className={`badge badge-${tone}`}>{children}</span>;
+}
+
+/** A value shown once (a new token): selectable, with a copy button. */
+export function SecretValue({ value, label }: { value: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    } catch {
+      setCopied(false);
+    }
+  };
+  return (
+    <div className="secret-value">
+      <code aria-label={label} data-testid="secret-value">
+        {value}
+      </code>
+      <Button variant="secondary" type="button" onClick={copy}>
+        {copied ? "Copied" : "Copy"}
+      </Button>
+    </div>
+  );
+}

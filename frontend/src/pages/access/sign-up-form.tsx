@@ -1,0 +1,54 @@
+// The account form, used on its own page and inside an invite.
+import { useState, type FormEvent } from "react";
+import { post } from "../../api";
+import { Button, ErrorNote, Field } from "../../components/ui";
+import { useAction } from "../../hooks";
+import { useSession } from "../../session";
+
+const MIN_PASSWORD = 8;
+
+export function SignUpForm({ inviteToken, onDone }: { inviteToken?: string; onDone: () => void }) {
+  const { refresh } = useSession();
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const action = useAction();
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (password.length < MIN_PASSWORD) {
+      action.setError(`The password needs at least ${MIN_PASSWORD} characters.`);
+      return;
+    }
+    const done = await action.run(() => post("/auth/sign-up/email", { name, email, password, inviteToken }));
+    if (done) {
+      await refresh();
+      onDone();
+    }
+  };
+
+  return (
+    <form onSubmit={submit}>
+      <Field label="Name" htmlFor="name">
+        <input id="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />
+      </Field>
+      <Field label="Email" htmlFor="email">
+        <input id="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+      </Field>
+      <Field label="Password" htmlFor="password" hint={`At least ${MIN_PASSWORD} characters.`}>
+        <input
+          id="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+      </Field>
+      <ErrorNote error={action.error} />
+      <Button type="submit" pending={action.pending}>
+        Create account
+      </Button>
+    </form>
+  );
+}

@@ -1,0 +1,17 @@
+//! A release build carries the board UI (`frontend/dist`) inside the binary (rust-embed), so it
+//! must be rebuilt when the UI is. A debug build reads `frontend/dist` at each request and
+//! needs nothing here.
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    if std::env::var("PROFILE").as_deref() == Ok("debug") {
+        return;
+    }
+    // Watch `dist` once it exists; before that, the folder it will appear in (a path that does
+    // not exist would make cargo run this script, and rebuild the crate, every time).
+    if std::path::Path::new("../frontend/dist").is_dir() {
+        println!("cargo:rerun-if-changed=../frontend/dist");
+    } else {
+        println!("cargo:rerun-if-changed=../frontend");
+    }
+}

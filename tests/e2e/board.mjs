@@ -1,0 +1,32 @@
+// The board UI, driven as a person would use it. PAPERCLIP_UI_URL names a running server and
+// PAPERCLIP_UI_MODE the scenario:
+//   local_trusted   the company pages, API keys and the CLI's approval, no sign-in
+//   authenticated   the first admin's invite (PAPERCLIP_UI_INVITE_URL), sign-in, then the same
+//   claim           a local instance now authenticated, claimed (PAPERCLIP_UI_CLAIM_URL) by a
+//                   new person who then sees its company (PAPERCLIP_UI_CLAIM_COMPANY)
+// Run against a server: `npm run test:e2e` (tests/http/board_ui.rs starts one for each).
+import { launch, mode, summary, StepFailed } from "./lib.mjs";
+import { companyScenario } from "./company.mjs";
+import { keysScenario } from "./keys.mjs";
+import { accessScenario, claimScenario, cliApprovalScenario } from "./access.mjs";
+
+const { browser, page, consoleErrors } = await launch();
+let ok = false;
+try {
+  if (mode === "claim") {
+    await claimScenario(page, process.env.PAPERCLIP_UI_CLAIM_URL, process.env.PAPERCLIP_UI_CLAIM_COMPANY);
+  } else {
+    if (mode === "authenticated") await accessScenario(page, process.env.PAPERCLIP_UI_INVITE_URL);
+    await companyScenario(page);
+    await keysScenario(page);
+    await cliApprovalScenario(page);
+  }
+  ok = summary();
+} catch (e) {
+  if (!(e instanceof StepFailed)) console.log(`scenario error: ${e?.stack ?? e}`);
+  summary();
+} finally {
+  if (consoleErrors.length) console.log(`browser console errors:\n  ${consoleErrors.join("\n  ")}`);
+  await browser.close();
+}
+process.exit(ok ? 0 : 1);
