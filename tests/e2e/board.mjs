@@ -26,7 +26,7 @@ try {
   if (!(e instanceof StepFailed)) console.log(`scenario error: ${e?.stack ?? e}`);
   summary();
 } finally {
-  if (consoleErrors.length) console.log(`browser console errors:\n  ${consoleErrors.join("\n  ")}`);
+  if (consoleErrors.length) console.log(`browser console (4xx answers the scenarios provoke on purpose show here too):\n  ${consoleErrors.join("\n  ")}`);
   await browser.close();
 }
 process.exit(ok ? 0 : 1);

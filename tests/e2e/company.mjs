@@ -35,7 +35,7 @@ export async function companyScenario(page) {
     await page.waitForURL(/\/companies\/[0-9a-f-]{36}$/);
     companyId = page.url().split("/").pop();
     await page.getByRole("heading", { name: COMPANY, level: 1 }).waitFor();
-    await page.getByText(GOAL).waitFor();
+    await page.getByRole("region", { name: "Company goal" }).getByText(GOAL).waitFor();
     const company = await apiFromPage(page, "GET", `/companies/${companyId}`);
     check(company.status === 200 && company.body.name === COMPANY, `the server has no such company: ${JSON.stringify(company)}`);
     check(company.body.issuePrefix === "ACM", `prefix is ${company.body.issuePrefix}, expected ACM`);
@@ -72,6 +72,7 @@ export async function companyScenario(page) {
     const ada = agents.body.find((a) => a.name === AGENT);
     check(ada && ada.role === "engineer" && ada.adapterType === "process", `the server's agent: ${JSON.stringify(ada)}`);
     agentId = ada.id;
+    await snapshot(page, "agents");
   });
 
   await step(page, "pause and resume the agent from its row", async () => {
@@ -184,6 +185,17 @@ export async function companyScenario(page) {
     await activity.getByText(OTHER).first().waitFor();
     await activity.getByText(AGENT).first().waitFor();
     await snapshot(page, "dashboard");
+  });
+
+  await step(page, "the companies page lists the company with its prefix", async () => {
+    await page.goto("/");
+    const r = row("Companies", COMPANY);
+    await r.waitFor();
+    const text = await r.innerText();
+    check(text.includes("ACM") && /active/.test(text), `company row reads: ${text}`);
+    await snapshot(page, "companies");
+    await r.getByRole("link", { name: COMPANY }).click();
+    await page.waitForURL(new RegExp(`/companies/${companyId}$`));
   });
 
   await step(page, "an unknown company reads as not found", async () => {

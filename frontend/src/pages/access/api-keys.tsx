@@ -23,7 +23,7 @@ export function ApiKeys(_: { params: Record<string, string> }) {
         subtitle={
           <>
             Board API keys let the <code>paperclip</code> CLI and your scripts act as you: send one as{" "}
-            <code>Authorization: Bearer …</code>.
+            <code>Authorization: Bearer &lt;key&gt;</code>.
           </>
         }
       />
@@ -87,7 +87,14 @@ function NewKey({ onCreated }: { onCreated: (key: CreatedKey) => void }) {
             <input id="key-name" value={name} maxLength={120} placeholder="paperclip cli" onChange={(e) => setName(e.target.value)} />
           </Field>
           <Field label="Expires" htmlFor="key-expiry" hint="Never, unless you choose.">
-            <select id="key-expiry" value={choice} onChange={(e) => setChoice(e.target.value)}>
+            <select
+              id="key-expiry"
+              value={choice}
+              onChange={(e) => {
+                setChoice(e.target.value);
+                action.setError(null);
+              }}
+            >
               {expiryChoices.map((c) => (
                 <option key={c.value} value={c.value}>
                   {c.label}
@@ -97,7 +104,15 @@ function NewKey({ onCreated }: { onCreated: (key: CreatedKey) => void }) {
           </Field>
           {choice === "date" ? (
             <Field label="Expiry date" htmlFor="key-expiry-date">
-              <input id="key-expiry-date" type="date" value={date} onChange={(e) => setDate(e.target.value)} />
+              <input
+                id="key-expiry-date"
+                type="date"
+                value={date}
+                onChange={(e) => {
+                  setDate(e.target.value);
+                  action.setError(null);
+                }}
+              />
             </Field>
           ) : null}
         </div>

@@ -181,7 +181,7 @@ function HireAgent({ companyId, onHired }: { companyId: string; onHired: (agent:
   return (
     <Card title="Hire agent">
       <form onSubmit={submit} aria-label="Hire agent">
-        <div className="form-row">
+        <div className="form-row top">
           <Field label="Name" htmlFor="agent-name">
             <input id="agent-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} autoComplete="off" autoFocus />
           </Field>
@@ -189,7 +189,7 @@ function HireAgent({ companyId, onHired }: { companyId: string; onHired: (agent:
             <input id="agent-title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} autoComplete="off" />
           </Field>
         </div>
-        <div className="form-row">
+        <div className="form-row top">
           <Field label="Role" htmlFor="agent-role">
             <select id="agent-role" value={role} onChange={(e) => setRole(e.target.value)}>
               {ROLES.map((r) => (

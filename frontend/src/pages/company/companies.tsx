@@ -27,7 +27,7 @@ export function Companies(_: { params: Record<string, string> }) {
         </Empty>
       ) : list.length > 0 ? (
         <Card title="Your companies">
-          <table className="table">
+          <table className="table" aria-label="Companies">
             <thead>
               <tr>
                 <th>Name</th>
@@ -93,7 +93,7 @@ function NewCompany() {
   return (
     <Card title="New company">
       <form onSubmit={submit} aria-label="New company">
-        <div className="form-row">
+        <div className="form-row top">
           <Field label="Name" htmlFor="company-name" hint="Its first three letters make the issue prefix (Acme → ACM).">
             <input id="company-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} autoComplete="off" />
           </Field>

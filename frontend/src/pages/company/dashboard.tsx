@@ -48,8 +48,9 @@ export function Dashboard({ params }: { params: Record<string, string> }) {
         title={company.name}
         subtitle={
           <>
-            <Badge tone={companyTone(company.status)}>{company.status}</Badge> <span className="muted">Issues </span>
-            <code>{company.issuePrefix}-n</code>
+            <Badge tone={companyTone(company.status)}>{company.status}</Badge>
+            <span className="muted"> · issue prefix </span>
+            <code>{company.issuePrefix}</code>
           </>
         }
         actions={
@@ -64,7 +65,7 @@ export function Dashboard({ params }: { params: Record<string, string> }) {
         }
       />
       {goal || company.description ? (
-        <section className="card goal-card">
+        <section className="card goal-card" aria-label="Company goal">
           {goal ? (
             <div>
               <div className="stat-label">Goal</div>
@@ -220,7 +221,8 @@ function ActivityList({ entries, agents, companyId }: { entries: ActivityEntry[]
           e.entityType === "agent" || e.entityType === "heartbeat_run"
             ? (text("name") ?? agentName(e.entityId) ?? agentName(e.agentId))
             : (text("identifier") ?? text("title") ?? text("name"));
-        const changes = d.changes && typeof d.changes === "object" ? Object.keys(d.changes as object) : [];
+        // A new issue is named with its title too: the identifier alone says little.
+        const title = e.action === "issue.created" && text("identifier") ? text("title") : undefined;
         const target =
           e.entityType === "issue"
             ? `/companies/${companyId}/issues/${e.entityId}`
@@ -232,7 +234,8 @@ function ActivityList({ entries, agents, companyId }: { entries: ActivityEntry[]
             <span>
               <strong>{actor}</strong> {verb}{" "}
               {subject ? target ? <Link to={target}>{subject}</Link> : <span>{subject}</span> : null}
-              {changes.length ? <span className="muted"> ({changes.map(words).join(", ")})</span> : null}
+              {title ? <span className="muted"> {title}</span> : null}
+              {e.action === "issue.updated" ? <span className="muted">{changeText(d.changes)}</span> : null}
               {e.action === "issue.comment_added" && text("bodySnippet") ? (
                 <span className="muted"> — “{text("bodySnippet")}”</span>
               ) : null}
@@ -245,4 +248,19 @@ function ActivityList({ entries, agents, companyId }: { entries: ActivityEntry[]
       })}
     </ol>
   );
+}
+
+/** An issue update's changes as words: " (status todo → done, priority)"; the timestamps a
+ * status change sets on its own are left out. */
+function changeText(changes: unknown): string {
+  if (!changes || typeof changes !== "object") return "";
+  const parts = Object.entries(changes as Record<string, { from?: unknown; to?: unknown }>)
+    .filter(([field]) => !/At$/.test(field))
+    .map(([field, c]) => {
+      const name = field.replace(/([A-Z])/g, " $1").toLowerCase().replace(/ id$/, "");
+      return (field === "status" || field === "priority") && typeof c?.to === "string"
+        ? `${name} ${words(String(c.from))} → ${words(c.to)}`
+        : name;
+    });
+  return parts.length ? ` (${parts.join(", ")})` : "";
 }

@@ -207,7 +207,7 @@ function Comments({ issueId, agentName }: { issueId: string; agentName: (id: str
           ))}
         </ol>
       )}
-      <form onSubmit={submit} aria-label="Add a comment">
+      <form onSubmit={submit} aria-label="New comment">
         <Field label="Add a comment" htmlFor="comment-body" hint="The assigned agent is woken to read it.">
           <textarea id="comment-body" value={body} onChange={(e) => setBody(e.target.value)} required />
         </Field>

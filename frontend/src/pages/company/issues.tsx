@@ -196,7 +196,7 @@ function NewIssue({ companyId, agents, onCreated }: { companyId: string; agents:
         <Field label="Description" htmlFor="issue-description" hint="What done looks like; the agent reads this.">
           <textarea id="issue-description" value={description} onChange={(e) => setDescription(e.target.value)} />
         </Field>
-        <div className="form-row">
+        <div className="form-row top">
           <Field label="Priority" htmlFor="issue-priority">
             <select id="issue-priority" value={priority} onChange={(e) => setPriority(e.target.value)}>
               {PRIORITIES.map((p) => (
