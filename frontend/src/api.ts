@@ -12,6 +12,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Fired when a request was refused for want of credentials (see session.tsx). */
+export const UNAUTHORIZED = "paperclip:unauthorized";
+
 type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 
 export async function api<T>(method: Method, path: string, body?: unknown): Promise<T> {
@@ -34,6 +37,10 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
     } catch {
       data = null;
     }
+  }
+  if (response.status === 401 && !path.startsWith("/auth/")) {
+    // The session may have ended (expired, signed out elsewhere): let the app check again.
+    window.dispatchEvent(new Event(UNAUTHORIZED));
   }
   if (!response.ok) {
     const err = (data ?? {}) as { error?: unknown; code?: unknown; details?: unknown };

@@ -2,7 +2,7 @@
 // authenticated mode); every other page sends a signed-out visitor to /sign-in and back.
 import { useEffect, type ComponentType } from "react";
 import { Layout, Centered } from "./components/layout";
-import { ErrorNote, Loading } from "./components/ui";
+import { Button, ErrorNote, Loading } from "./components/ui";
 import { match, navigate, useLocation } from "./router";
 import { useSession } from "./session";
 import { SignIn } from "./pages/access/sign-in";
@@ -50,7 +50,7 @@ function resolve(path: string): { route: Route | null; params: Params } {
 
 export function App() {
   const { path, search } = useLocation();
-  const { loading, error, session, authenticated } = useSession();
+  const { loading, error, session, authenticated, refresh } = useSession();
   const { route, params } = resolve(path);
   const needsSignIn = !loading && !error && authenticated && !session && route !== null && !route.open;
 
@@ -67,6 +67,7 @@ export function App() {
       <Centered>
         <h1>Cannot reach the server</h1>
         <ErrorNote error={error} />
+        <Button onClick={() => void refresh()}>Try again</Button>
       </Centered>
     );
   if (!route)

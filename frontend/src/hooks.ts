@@ -1,6 +1,6 @@
 // Loading data for a page: `useData(() => get(...), [deps])` gives the value, the error and a
 // reload; pages show a spinner, the error sentence, or the data.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState, type Dispatch, type SetStateAction } from "react";
 import { errorText } from "./api";
 
 export interface Data<T> {
@@ -8,7 +8,8 @@ export interface Data<T> {
   error: string | null;
   loading: boolean;
   reload: () => Promise<void>;
-  setData: (value: T) => void;
+  /** Replace the value, or update it from the latest one (`setData(prev => …)`). */
+  setData: Dispatch<SetStateAction<T | undefined>>;
 }
 
 export function useData<T>(load: () => Promise<T>, deps: unknown[]): Data<T> {

@@ -1,7 +1,7 @@
 // Who is looking at the board: the server's mode (from /api/health) and the signed-in person
 // (from /api/auth/get-session). In local_trusted mode that person is the built-in board user.
-import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from "react";
-import { ApiError, get, post } from "./api";
+import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
+import { ApiError, UNAUTHORIZED, get, post } from "./api";
 import type { Health, Session } from "./types";
 
 interface SessionState {
@@ -42,12 +42,27 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const signOut = useCallback(async () => {
-    await post("/auth/sign-out");
-    setSession(null);
+    try {
+      await post("/auth/sign-out");
+    } finally {
+      setSession(null);
+    }
   }, []);
 
   useEffect(() => {
     void refresh();
+  }, [refresh]);
+
+  // A 401 while signed in means the session ended: ask again, so the app sends the person to
+  // sign in instead of showing "authentication required" on every page.
+  const signedIn = useRef(false);
+  signedIn.current = session !== null;
+  useEffect(() => {
+    const recheck = () => {
+      if (signedIn.current) void refresh();
+    };
+    window.addEventListener(UNAUTHORIZED, recheck);
+    return () => window.removeEventListener(UNAUTHORIZED, recheck);
   }, [refresh]);
 
   const authenticated = health?.deploymentMode === "authenticated";

@@ -50,7 +50,18 @@ export async function accessScenario(page, inviteUrl) {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL("**/settings/api-keys");
     await page.getByRole("heading", { name: "API keys" }).waitFor();
-    await page.goto("/");
+  });
+
+  await step(page, "a ?next= that leads off this server is ignored after sign-in", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL("**/sign-in");
+    // Browsers drop the tab, which would make "//evil.example" of it.
+    await page.goto("/sign-in?next=%2F%09%2Fevil.example");
+    await page.getByLabel("Email").fill(person.email);
+    await page.getByLabel("Password").fill(person.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${baseUrl}/`);
+    await page.locator(".who-name").filter({ hasText: person.name }).waitFor();
   });
 }
 

@@ -31,12 +31,17 @@ export async function launch() {
   const page = await context.newPage();
   const consoleErrors = [];
   page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
+    if (m.type() !== "error") return;
+    consoleErrors.push(m.text());
+    // A page the CSP broke is a failure even when every step still found its text.
+    if (/Content Security Policy|Refused to (load|execute|apply|connect)/.test(m.text())) fatal.push(m.text());
   });
-  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  page.on("pageerror", (e) => fatal.push(`uncaught in the page: ${e}`));
   return { browser, context, page, consoleErrors };
 }
 
+/** Errors that fail the run whatever the steps said: uncaught exceptions, CSP refusals. */
+const fatal = [];
 let passed = 0;
 let failed = 0;
 let index = 0;
@@ -66,8 +71,10 @@ export async function snapshot(page, name) {
 }
 
 export function summary() {
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed === 0 && passed > 0;
+  for (const e of fatal) console.log(`FAIL ${e}`);
+  const failures = failed + fatal.length;
+  console.log(`${passed} passed, ${failures} failed`);
+  return failures === 0 && passed > 0;
 }
 
 export function check(condition, message) {

@@ -9,7 +9,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Once;
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
@@ -57,6 +58,22 @@ fn origin(s: &TestServer) -> String {
     s.base.trim_end_matches("/api").to_string()
 }
 
+/// The URL the server printed at start whose path begins with `marker`, on this test's origin.
+fn printed_url(s: &TestServer, marker: &str) -> String {
+    let path = s
+        .notices
+        .iter()
+        .find_map(|n| {
+            let word = n.split_whitespace().find(|w| w.contains(marker))?;
+            Some(word[word.find(marker)?..].to_string())
+        })
+        .unwrap_or_else(|| panic!("a URL with {marker} is printed at start: {:?}", s.notices));
+    format!("{}{path}", origin(s))
+}
+
+/// How long one browser scenario may take (they take 5-15 s here).
+const SCENARIO_LIMIT: Duration = Duration::from_secs(180);
+
 /// Runs the browser scenario for `mode` against `s`, with the scenario's own variables.
 fn run_scenario(s: &TestServer, mode: &str, vars: &[(&str, String)]) {
     let artifacts = tempfile::tempdir().expect("tempdir");
@@ -69,15 +86,38 @@ fn run_scenario(s: &TestServer, mode: &str, vars: &[(&str, String)]) {
     for (name, value) in vars {
         cmd.env(name, value);
     }
-    let out = cmd.output().expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
+    // One browser at a time: three Chromiums and their servers on two cores make steps time out.
+    static ONE_BROWSER: Mutex<()> = Mutex::new(());
+    let _turn = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    // Output to files (a full pipe would stall the browser) and a deadline (a stuck Chromium
+    // must fail this test, not hang the suite).
+    let stdout_file = artifacts.path().join("stdout.txt");
+    let stderr_file = artifacts.path().join("stderr.txt");
+    cmd.stdout(std::fs::File::create(&stdout_file).expect("stdout file"))
+        .stderr(std::fs::File::create(&stderr_file).expect("stderr file"));
+    let mut child = cmd.spawn().expect("node runs");
+    let deadline = Instant::now() + SCENARIO_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for node") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stdout = std::fs::read_to_string(&stdout_file).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&stderr_file).unwrap_or_default();
+    if !status.is_some_and(|s| s.success()) {
         // Keep the screenshots of a failure where a person can look at them.
         let kept = artifacts.keep();
+        let how = status.map_or(format!("killed after {SCENARIO_LIMIT:?}"), |s| {
+            s.to_string()
+        });
         panic!(
-            "the {mode} browser scenario failed ({}); screenshots in {}\n{stdout}\n{stderr}",
-            out.status,
+            "the {mode} browser scenario failed ({how}); screenshots in {}\n{stdout}\n{stderr}",
             kept.display()
         );
     }
@@ -118,15 +158,7 @@ async fn a_person_in_authenticated_mode_signs_up_by_invite_and_manages_keys_in_t
     let Some(s) = TestServer::start_env(AUTHENTICATED).await else {
         return;
     };
-    let invite = s
-        .notices
-        .iter()
-        .find_map(|n| {
-            n.split_whitespace()
-                .find(|w| w.contains("/invite/"))
-                .map(|w| format!("{}{}", origin(&s), &w[w.find("/invite/").unwrap()..]))
-        })
-        .expect("the bootstrap invite is printed at start");
+    let invite = printed_url(&s, "/invite/");
     let s = tokio::task::spawn_blocking(move || {
         run_scenario(&s, "authenticated", &[("PAPERCLIP_UI_INVITE_URL", invite)]);
         s
@@ -159,15 +191,7 @@ async fn a_local_instance_switched_to_authenticated_is_claimed_in_the_browser() 
     };
     s.company("Garage Works").await;
     let s = s.restart_env(AUTHENTICATED).await;
-    let claim = s
-        .notices
-        .iter()
-        .find_map(|n| {
-            n.split_whitespace()
-                .find(|w| w.contains("/board-claim/"))
-                .map(|w| format!("{}{}", origin(&s), &w[w.find("/board-claim/").unwrap()..]))
-        })
-        .expect("the claim URL is printed at start");
+    let claim = printed_url(&s, "/board-claim/");
     let s = tokio::task::spawn_blocking(move || {
         run_scenario(
             &s,
@@ -257,6 +281,35 @@ async fn the_ui_is_served_with_its_files_cached_and_unknown_paths_answer_json() 
         assert_eq!(body["code"], code, "{method} {path}: {body}");
         assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
     }
+    // Paths that climb out of frontend/dist, sent as written (a client library would tidy
+    // them): never a file from outside it.
+    let addr = base.trim_start_matches("http://").to_string();
+    for path in [
+        "/../Cargo.toml",
+        "/assets/../../server/Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/..%2fCargo.toml",
+        "/assets/..%2f..%2fserver%2fCargo.toml",
+    ] {
+        let answer = raw_get(&addr, path).await;
+        assert!(
+            !answer.contains("[package]") && !answer.contains("[workspace]"),
+            "{path} reached a file outside the UI: {answer}"
+        );
+        assert!(
+            answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.1 404"),
+            "{path}: {answer}"
+        );
+    }
+    let r = client.head(&base).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "HEAD / answers like GET");
+    let r = client.get(format!("{base}/api")).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "/api is the API's, not the UI's"
+    );
+
     // Turned off, the UI is not served and the answer says why.
     let off = TestServer::start_env(&[("SERVE_UI", "false")])
         .await
@@ -270,4 +323,15 @@ async fn the_ui_is_served_with_its_files_cached_and_unknown_paths_answer_json() 
     );
     let (st, _) = off.get("/companies").await;
     assert_eq!(st, StatusCode::OK, "the API still answers");
+}
+
+/// The raw answer (status line, headers, body) to a GET of `path` exactly as written.
+async fn raw_get(addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
 }

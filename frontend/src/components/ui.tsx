@@ -8,7 +8,7 @@ export function Button({
   ...rest
 }: { variant?: "primary" | "secondary" | "danger" | "ghost"; pending?: boolean } & ButtonHTMLAttributes<HTMLButtonElement>) {
   return (
-    <button className={`btn btn-${variant}`} disabled={pending || rest.disabled} {...rest}>
+    <button className={`btn btn-${variant}`} {...rest} disabled={pending || rest.disabled}>
       {pending ? <span className="spinner" aria-hidden /> : null}
       {children}
     </button>
@@ -95,13 +95,15 @@ export function Badge({ tone = "neutral", children }: { tone?: "neutral" | "good
 /** A value shown once (a new token): selectable, with a copy button. */
 export function SecretValue({ value, label }: { value: string; label: string }) {
   const [copied, setCopied] = useState(false);
+  const [failed, setFailed] = useState(false);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(value);
       setCopied(true);
       setTimeout(() => setCopied(false), 1500);
     } catch {
-      setCopied(false);
+      // No clipboard (plain http on a LAN address): the token is selectable, say so.
+      setFailed(true);
     }
   };
   return (
@@ -112,6 +114,20 @@ export function SecretValue({ value, label }: { value: string; label: string }) 
       <Button variant="secondary" type="button" onClick={copy}>
         {copied ? "Copied" : "Copy"}
       </Button>
+      {failed ? <span className="hint">This browser cannot copy here: select the token and copy it.</span> : null}
     </div>
+  );
+}
+
+/** The `<option>`s of a fixed list of values, each shown as `label(value)`. */
+export function Options({ values, label = (v) => v }: { values: readonly string[]; label?: (value: string) => string }) {
+  return (
+    <>
+      {values.map((v) => (
+        <option key={v} value={v}>
+          {label(v)}
+        </option>
+      ))}
+    </>
   );
 }

@@ -16,7 +16,7 @@ use super::state::AppState;
 struct Dist;
 
 /// What the UI's pages may load: only this server's own scripts, styles, images and API.
-const UI_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+const UI_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
     form-action 'self'";
 

@@ -7,6 +7,7 @@ import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
 import { Link, navigate } from "../../router";
 import { useSession } from "../../session";
+import { LocalMode } from "./local-mode";
 import { signInHere } from "./next";
 import { SignUpForm } from "./sign-up-form";
 
@@ -31,15 +32,7 @@ export function Invite({ params }: { params: Record<string, string> }) {
   const invite = useData(() => get<InviteView>(`/invites/${encodeURIComponent(token)}`), [token]);
   const accept = useAction();
 
-  if (!authenticated) {
-    return (
-      <Centered>
-        <h1>Invites need a team server</h1>
-        <Note>This server runs in local_trusted mode, where nobody signs in: open the board directly.</Note>
-        <Link to="/">Open the board</Link>
-      </Centered>
-    );
-  }
+  if (!authenticated) return <LocalMode title="Invites need a team server" />;
   if (invite.loading && !invite.data) return <Loading what="Reading the invite" />;
   if (invite.error || !invite.data) {
     return (

@@ -2,10 +2,12 @@
 import { useState, type FormEvent } from "react";
 import { post } from "../../api";
 import { Centered } from "../../components/layout";
-import { Button, ErrorNote, Field, Note } from "../../components/ui";
+import { Button, ErrorNote, Note } from "../../components/ui";
+import { EmailField, PasswordField } from "./fields";
 import { useAction } from "../../hooks";
 import { Link, navigate, useLocation } from "../../router";
 import { useSession } from "../../session";
+import { LocalMode } from "./local-mode";
 import { nextPath } from "./next";
 
 export function SignIn(_: { params: Record<string, string> }) {
@@ -16,15 +18,7 @@ export function SignIn(_: { params: Record<string, string> }) {
   const action = useAction();
   const next = nextPath(search);
 
-  if (!authenticated) {
-    return (
-      <Centered>
-        <h1>No sign-in needed</h1>
-        <Note>This server runs in local_trusted mode: everyone on this machine is the board.</Note>
-        <Link to={next}>Open the board</Link>
-      </Centered>
-    );
-  }
+  if (!authenticated) return <LocalMode title="No sign-in needed" to={next} />;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -40,19 +34,8 @@ export function SignIn(_: { params: Record<string, string> }) {
       <h1>Sign in to Paperclip</h1>
       {session ? <Note>You are signed in as {session.user.email ?? session.user.name}.</Note> : null}
       <form onSubmit={submit}>
-        <Field label="Email" htmlFor="email">
-          <input id="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-        </Field>
-        <Field label="Password" htmlFor="password">
-          <input
-            id="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </Field>
+        <EmailField value={email} onChange={setEmail} />
+        <PasswordField value={password} onChange={setPassword} />
         <ErrorNote error={action.error} />
         <Button type="submit" pending={action.pending}>
           Sign in

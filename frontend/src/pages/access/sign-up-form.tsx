@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from "react";
 import { post } from "../../api";
 import { Button, ErrorNote, Field } from "../../components/ui";
+import { EmailField, PasswordField } from "./fields";
 import { useAction } from "../../hooks";
 import { useSession } from "../../session";
 
@@ -32,19 +33,8 @@ export function SignUpForm({ inviteToken, onDone }: { inviteToken?: string; onDo
       <Field label="Name" htmlFor="name">
         <input id="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />
       </Field>
-      <Field label="Email" htmlFor="email">
-        <input id="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-      </Field>
-      <Field label="Password" htmlFor="password" hint={`At least ${MIN_PASSWORD} characters.`}>
-        <input
-          id="password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </Field>
+      <EmailField value={email} onChange={setEmail} />
+      <PasswordField value={password} onChange={setPassword} isNew hint={`At least ${MIN_PASSWORD} characters.`} />
       <ErrorNote error={action.error} />
       <Button type="submit" pending={action.pending}>
         Create account

@@ -1,11 +1,11 @@
 // "/companies/:companyId/agents": who works for the company, what each costs this month, the
 // buttons that pause, resume or wake one, and the form that hires a new one.
 import { useState, type FormEvent } from "react";
-import { get, post } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader } from "../../components/ui";
+import { ApiError, get, post } from "../../api";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, Options } from "../../components/ui";
 import { dateTime, money, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
-import { CompanyNotFound } from "./dashboard";
+import { CompanyNotFound } from "./not-found";
 import { ADAPTER_TYPES, ROLES, agentTone, centsOf, orNotFound, spend, words, type Agent } from "./types";
 import "./company.css";
 
@@ -17,7 +17,8 @@ export function Agents({ params }: { params: Record<string, string> }) {
 
   if (agents.data === null) return <CompanyNotFound />;
   const list = agents.data ?? [];
-  const replace = (agent: Agent) => agents.setData(list.map((a) => (a.id === agent.id ? agent : a)));
+  // From the latest list, not this render's: two row actions may finish in either order.
+  const replace = (agent: Agent) => agents.setData((prev) => prev?.map((a) => (a.id === agent.id ? agent : a)));
 
   return (
     <>
@@ -40,7 +41,13 @@ export function Agents({ params }: { params: Record<string, string> }) {
           }}
         />
       ) : null}
-      {hired ? <Note kind="success">Hired {hired.name}.</Note> : null}
+      {hired ? (
+        <Note kind="success">
+          {hired.status === "pending_approval"
+            ? `${hired.name} waits for the board's approval of the hire (this company approves new agents).`
+            : `Hired ${hired.name}.`}
+        </Note>
+      ) : null}
       <ErrorNote error={agents.error} />
       {agents.data === undefined ? (
         agents.error ? null : <Loading what="Loading agents" />
@@ -166,15 +173,19 @@ function HireAgent({ companyId, onHired }: { companyId: string; onHired: (agent:
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const agent = await action.run(() =>
-      post<Agent>(`/companies/${companyId}/agents`, {
-        name: name.trim(),
-        role,
-        title: title.trim() || undefined,
-        adapterType,
-        budgetMonthlyCents: centsOf(budget),
-      }),
-    );
+    const body = { name: name.trim(), role, title: title.trim() || undefined, adapterType, budgetMonthlyCents: centsOf(budget) };
+    const agent = await action.run(async () => {
+      try {
+        return await post<Agent>(`/companies/${companyId}/agents`, body);
+      } catch (e) {
+        // A company that wants the board to approve hires: ask for the approval instead; the
+        // agent waits in pending_approval until the board decides.
+        if (e instanceof ApiError && e.code === "approval_required") {
+          return (await post<{ agent: Agent }>(`/companies/${companyId}/agent-hires`, body)).agent;
+        }
+        throw e;
+      }
+    });
     if (agent) onHired(agent);
   };
 
@@ -192,20 +203,12 @@ function HireAgent({ companyId, onHired }: { companyId: string; onHired: (agent:
         <div className="form-row top">
           <Field label="Role" htmlFor="agent-role">
             <select id="agent-role" value={role} onChange={(e) => setRole(e.target.value)}>
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
+              <Options values={ROLES} />
             </select>
           </Field>
           <Field label="Adapter" htmlFor="agent-adapter" hint="How a heartbeat runs it: a command, a webhook, Claude Code or Codex.">
             <select id="agent-adapter" value={adapterType} onChange={(e) => setAdapterType(e.target.value)}>
-              {ADAPTER_TYPES.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
+              <Options values={ADAPTER_TYPES} />
             </select>
           </Field>
           <Field label="Monthly budget (USD)" htmlFor="agent-budget" hint="Empty: no budget of its own.">

@@ -6,6 +6,7 @@ import { Badge, Card, Empty, ErrorNote, Loading, Note, PageHeader } from "../../
 import { dateTime, money, relative } from "../../format";
 import { useData } from "../../hooks";
 import { Link } from "../../router";
+import { CompanyNotFound } from "./not-found";
 import { useSession } from "../../session";
 import type { Company } from "../../types";
 import { companyTone, issueTone, orNotFound, words, ISSUE_STATUSES, type ActivityEntry, type Agent, type Dashboard as DashboardData, type Goal } from "./types";
@@ -174,14 +175,6 @@ function Meter({ percent }: { percent: number }) {
 }
 
 /** An unknown company, or one this person may not see (the server answers both with 404). */
-export function CompanyNotFound() {
-  return (
-    <Empty title="Company not found">
-      It does not exist, or you have no access to it. <Link to="/">See your companies</Link>
-    </Empty>
-  );
-}
-
 const VERBS: Record<string, string> = {
   "company.created": "founded the company",
   "company.updated": "updated the company",

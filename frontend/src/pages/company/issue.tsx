@@ -2,7 +2,7 @@
 // its context, its status, priority and assignee changed in place, and its conversation.
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { get, patch, post, query } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, PageHeader } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, PageHeader, Options } from "../../components/ui";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
 import { Link, navigate } from "../../router";
@@ -39,14 +39,15 @@ export function IssueDetail({ params }: { params: Record<string, string> }) {
   // leaves the issue as the server has it, so the select falls back by itself.
   const update = async (body: Record<string, unknown>) => {
     const updated = await change.run(() => patch<Detail>(`/issues/${loaded.id}`, body));
-    if (updated) issue.setData({ ...loaded, ...updated });
+    if (updated) issue.setData((prev) => (prev ? { ...prev, ...updated } : prev));
   };
 
   return (
     <>
       <nav className="crumbs" aria-label="Breadcrumb">
         <Link to={`/companies/${loaded.companyId}/issues`}>Issues</Link>
-        {loaded.ancestors.map((a) => (
+        {/* The server lists ancestors nearest first; a breadcrumb reads from the top. */}
+        {[...loaded.ancestors].reverse().map((a) => (
           <span key={a.id}>
             {" / "}
             <Link to={issuePath(a)}>{a.identifier}</Link>
@@ -79,20 +80,12 @@ export function IssueDetail({ params }: { params: Record<string, string> }) {
             <div className="field-stack">
               <Field label="Status" htmlFor="issue-status">
                 <select id="issue-status" value={loaded.status} disabled={change.pending} onChange={(e) => void update({ status: e.target.value })}>
-                  {ISSUE_STATUSES.map((s) => (
-                    <option key={s} value={s}>
-                      {words(s)}
-                    </option>
-                  ))}
+                  <Options values={ISSUE_STATUSES} label={words} />
                 </select>
               </Field>
               <Field label="Priority" htmlFor="issue-priority">
                 <select id="issue-priority" value={loaded.priority} disabled={change.pending} onChange={(e) => void update({ priority: e.target.value })}>
-                  {PRIORITIES.map((p) => (
-                    <option key={p} value={p}>
-                      {p}
-                    </option>
-                  ))}
+                  <Options values={PRIORITIES} />
                 </select>
               </Field>
               <Field label="Assignee" htmlFor="issue-assignee" hint={loaded.assigneeUserId ? `Assigned to a person (${loaded.assigneeUserId}).` : undefined}>
@@ -177,7 +170,7 @@ function Comments({ issueId, agentName }: { issueId: string; agentName: (id: str
     const posted = await action.run(() => post<Comment>(`/issues/${issueId}/comments`, { body }));
     if (posted) {
       setBody("");
-      comments.setData([...(comments.data ?? []), posted]);
+      comments.setData((prev) => [...(prev ?? []), posted]);
     }
   };
 

@@ -2,11 +2,11 @@
 // at a time, and the form that files a new one (optionally assigned to an agent).
 import { useEffect, useState, type FormEvent } from "react";
 import { get, post, query } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, Options } from "../../components/ui";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
 import { Link } from "../../router";
-import { CompanyNotFound } from "./dashboard";
+import { CompanyNotFound } from "./not-found";
 import { issueTone, orNotFound, words, ISSUE_STATUSES, PRIORITIES, type Agent, type Issue } from "./types";
 import "./company.css";
 
@@ -86,11 +86,7 @@ export function Issues({ params }: { params: Record<string, string> }) {
             >
               <option value="">All statuses</option>
               <option value={OPEN}>Open</option>
-              {ISSUE_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {words(s)}
-                </option>
-              ))}
+              <Options values={ISSUE_STATUSES} label={words} />
             </select>
           </Field>
           <Field label="Search" htmlFor="issue-filter-q">
@@ -199,11 +195,7 @@ function NewIssue({ companyId, agents, onCreated }: { companyId: string; agents:
         <div className="form-row top">
           <Field label="Priority" htmlFor="issue-priority">
             <select id="issue-priority" value={priority} onChange={(e) => setPriority(e.target.value)}>
-              {PRIORITIES.map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
+              <Options values={PRIORITIES} />
             </select>
           </Field>
           <Field
