@@ -16,6 +16,10 @@ import { Dashboard } from "./pages/company/dashboard";
 import { Issues } from "./pages/company/issues";
 import { IssueDetail } from "./pages/company/issue";
 import { Agents } from "./pages/company/agents";
+import { Approvals } from "./pages/company/approvals";
+import { Costs } from "./pages/company/costs";
+import { Members } from "./pages/company/members";
+import { Secrets } from "./pages/company/secrets";
 import { NotFound } from "./pages/not-found";
 
 type Params = Record<string, string>;
@@ -38,6 +42,10 @@ const routes: Route[] = [
   { path: "/companies/:companyId/issues", page: Issues },
   { path: "/companies/:companyId/issues/:issueId", page: IssueDetail },
   { path: "/companies/:companyId/agents", page: Agents },
+  { path: "/companies/:companyId/approvals", page: Approvals },
+  { path: "/companies/:companyId/costs", page: Costs },
+  { path: "/companies/:companyId/members", page: Members },
+  { path: "/companies/:companyId/secrets", page: Secrets },
 ];
 
 function resolve(path: string): { route: Route | null; params: Params } {

@@ -26,10 +26,21 @@ pub fn is_sensitive_key(key: &str) -> bool {
         || key.contains("JWT")
 }
 
+/// The prefix of the by-name shorthand for a reference: `"$secret:<name>"`.
+pub const SECRET_BY_NAME: &str = "$secret:";
+
+/// The secret name of a `"$secret:<name>"` binding (a reference by name, not a value).
+pub fn secret_name(binding: &Value) -> Option<&str> {
+    binding
+        .as_str()
+        .and_then(|s| s.strip_prefix(SECRET_BY_NAME))
+        .map(str::trim)
+}
+
 /// The plain text of a binding, if it is one (a bare string or `{"type":"plain"}`).
 pub fn plain_value(binding: &Value) -> Option<&str> {
     match binding {
-        Value::String(s) => Some(s),
+        Value::String(s) if !s.starts_with(SECRET_BY_NAME) => Some(s),
         Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("plain") => {
             o.get("value").and_then(Value::as_str)
         }
@@ -37,15 +48,12 @@ pub fn plain_value(binding: &Value) -> Option<&str> {
     }
 }
 
-/// Whether `config.env` holds a plain value under a sensitive key (something to hide).
-fn has_secrets(config: &Value) -> bool {
-    config
-        .get("env")
-        .and_then(Value::as_object)
-        .is_some_and(|env| {
-            env.iter()
-                .any(|(key, binding)| is_sensitive_key(key) && plain_value(binding).is_some())
-        })
+/// Whether `env` holds a plain value under a sensitive key (something to hide).
+fn env_has_secrets(env: &Value) -> bool {
+    env.as_object().is_some_and(|env| {
+        env.iter()
+            .any(|(key, binding)| is_sensitive_key(key) && plain_value(binding).is_some())
+    })
 }
 
 /// `config` with each sensitive plain value in its `env` replaced by [`REDACTED`].
@@ -53,8 +61,14 @@ pub fn redact_config(config: &Value) -> Value {
     let Some(env) = config.get("env").and_then(Value::as_object) else {
         return config.clone();
     };
-    let redacted: Map<String, Value> = env
-        .iter()
+    let mut out = config.clone();
+    out["env"] = Value::Object(redact_env(env));
+    out
+}
+
+/// An env with each sensitive plain value replaced by [`REDACTED`]; references stay.
+fn redact_env(env: &Map<String, Value>) -> Map<String, Value> {
+    env.iter()
         .map(|(key, binding)| {
             let hidden = is_sensitive_key(key) && plain_value(binding).is_some();
             let shown = match (hidden, binding) {
@@ -64,19 +78,24 @@ pub fn redact_config(config: &Value) -> Value {
             };
             (key.clone(), shown)
         })
-        .collect();
-    let mut out = config.clone();
-    out["env"] = Value::Object(redacted);
-    out
+        .collect()
 }
 
 /// Serializes an adapter configuration redacted (for `#[serde(serialize_with)]`).
 /// Most configurations hold nothing to hide and are written as they are, without a copy.
 pub fn serialize_redacted<S: Serializer>(config: &Value, s: S) -> Result<S::Ok, S::Error> {
-    if has_secrets(config) {
+    if config.get("env").is_some_and(env_has_secrets) {
         serde::Serialize::serialize(&redact_config(config), s)
     } else {
         serde::Serialize::serialize(config, s)
+    }
+}
+
+/// Serializes an env object itself redacted (a project's `env`).
+pub fn serialize_redacted_env<S: Serializer>(env: &Value, s: S) -> Result<S::Ok, S::Error> {
+    match env.as_object() {
+        Some(map) if env_has_secrets(env) => serde::Serialize::serialize(&redact_env(map), s),
+        _ => serde::Serialize::serialize(env, s),
     }
 }
 

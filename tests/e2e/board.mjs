@@ -9,6 +9,8 @@ import { launch, mode, summary, StepFailed } from "./lib.mjs";
 import { companyScenario } from "./company.mjs";
 import { keysScenario } from "./keys.mjs";
 import { accessScenario, claimScenario, cliApprovalScenario } from "./access.mjs";
+import { governanceScenario } from "./governance.mjs";
+import { peopleScenario } from "./people.mjs";
 
 const { browser, page, consoleErrors } = await launch();
 let ok = false;
@@ -18,6 +20,8 @@ try {
   } else {
     if (mode === "authenticated") await accessScenario(page, process.env.PAPERCLIP_UI_INVITE_URL);
     await companyScenario(page);
+    await governanceScenario(page);
+    await peopleScenario(page);
     await keysScenario(page);
     await cliApprovalScenario(page);
   }

@@ -43,6 +43,7 @@ mod run_tokens;
 mod schema;
 mod secrets;
 mod secrets_logs;
+mod secrets_refs;
 mod secrets_resolve;
 mod server_crash;
 mod skill_agent;

@@ -76,7 +76,15 @@ async fn references_resolve_to_their_versions_and_failures_name_the_variable() {
         ]
     );
 
+    // A by-name shorthand stored as written (before writes turned names into ids) still opens.
+    let by_name = domain
+        .resolve_env(company, &json!({"GH": "$secret:GitHub"}))
+        .await
+        .unwrap();
+    assert_eq!(by_name[0].1.as_str(), "ghp-1");
+
     let failures = [
+        (json!({"N": "$secret:NoSuchName"}), "secret_not_found"),
         (
             json!({"A": reference(&uuid::Uuid::new_v4().to_string(), json!("latest"))}),
             "secret_not_found",

@@ -74,6 +74,10 @@ export function Layout({ children }: { children: ReactNode }) {
             </NavLink>
             <NavLink to={`/companies/${current}/issues`}>Issues</NavLink>
             <NavLink to={`/companies/${current}/agents`}>Agents</NavLink>
+            <NavLink to={`/companies/${current}/approvals`}>Approvals</NavLink>
+            <NavLink to={`/companies/${current}/costs`}>Costs</NavLink>
+            <NavLink to={`/companies/${current}/secrets`}>Secrets</NavLink>
+            {authenticated ? <NavLink to={`/companies/${current}/members`}>Members</NavLink> : null}
           </nav>
         ) : (
           <nav className="sidebar-section" aria-label="Instance">

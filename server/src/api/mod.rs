@@ -18,7 +18,7 @@ mod members;
 mod runs;
 mod secrets;
 pub mod state;
-mod ui;
+pub mod ui;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};

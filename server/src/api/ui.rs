@@ -20,6 +20,12 @@ const UI_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
     form-action 'self'";
 
+/// Whether this build has the board UI (a release build without `frontend/dist` at compile
+/// time, or a debug build before `npm run build:ui`, has none).
+pub fn built() -> bool {
+    Dist::get("index.html").is_some()
+}
+
 pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
     let path = req.uri().path();
     if path == "/api" || path.starts_with("/api/") {

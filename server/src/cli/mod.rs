@@ -23,7 +23,9 @@ use crate::config::BindMode;
     about = "Paperclip: the control plane for companies run by AI agents",
     long_about = "Paperclip: the control plane for companies run by AI agents.\n\n\
         `paperclip run` with no configuration starts the embedded default: local_trusted mode on \
-        http://127.0.0.1:3100 with a SQLite database under $PAPERCLIP_HOME (default ~/.paperclip)/instances/<id>/."
+        http://127.0.0.1:3100 with a SQLite database under $PAPERCLIP_HOME (default ~/.paperclip)/instances/<id>/. \
+        Open that address in a browser for the board UI (built with `npm ci && npm run build:ui`; \
+        SERVE_UI=false turns it off); the HTTP API is under /api."
 )]
 pub struct Cli {
     #[command(subcommand)]

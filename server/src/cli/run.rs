@@ -25,12 +25,22 @@ pub fn run(overrides: Overrides) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let mode = config.deployment_mode.as_str();
+        let serve_ui = config.serve_ui;
         let bound = Server::bind(config).await?;
         println!(
             "Paperclip listening on {} (mode {mode}, database {})",
             bound.url(),
             bound.describe_database()
         );
+        if !serve_ui {
+            println!("  board UI: off (SERVE_UI / server.serveUi); the API is under /api");
+        } else if crate::api::ui::built() {
+            println!("  board UI: {}/ (open it in a browser)", bound.url());
+        } else {
+            println!(
+                "  board UI: not in this build; run `npm ci && npm run build:ui` (then rebuild a release binary)"
+            );
+        }
         let addrs = bound.listening_on();
         if addrs.len() > 1 || addrs.first().map(|a| format!("http://{a}")) != Some(bound.url()) {
             let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();

@@ -285,7 +285,9 @@ impl Domain {
             created_at: now,
             updated_at: now,
         };
-        self.check_env(company_id, &agent.adapter_config).await?;
+        let mut agent = agent;
+        self.check_env(company_id, &mut agent.adapter_config)
+            .await?;
         Ok((agent, scope))
     }
 
@@ -328,8 +330,8 @@ impl Domain {
         if let Some(t) = &input.adapter_type {
             a.adapter_type = check_adapter_type(t)?;
         }
-        if let Some(c) = json_object("adapterConfig", input.adapter_config)? {
-            self.check_env(a.company_id, &c).await?;
+        if let Some(mut c) = json_object("adapterConfig", input.adapter_config)? {
+            self.check_env(a.company_id, &mut c).await?;
             a.adapter_config = c;
         }
         if let Some(c) = json_object("runtimeConfig", input.runtime_config)? {

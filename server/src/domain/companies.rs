@@ -439,7 +439,7 @@ impl Domain {
         self.check_agent_ref(company_id, "leadAgentId", input.lead_agent_id)
             .await?;
         let now = crate::domain::now();
-        let project = Project {
+        let mut project = Project {
             id: Uuid::new_v4(),
             company_id,
             goal_id: input.goal_id,
@@ -458,6 +458,7 @@ impl Domain {
             created_at: now,
             updated_at: now,
         };
+        self.check_project_env(company_id, &mut project.env).await?;
         let env_keys: Vec<&String> = project
             .env
             .as_object()
@@ -502,7 +503,8 @@ impl Domain {
         if let Some(c) = input.color {
             p.color = color("color", c.as_deref())?;
         }
-        if let Some(env) = json_object("env", input.env)? {
+        if let Some(mut env) = json_object("env", input.env)? {
+            self.check_project_env(p.company_id, &mut env).await?;
             p.env = env;
         }
         p.updated_at = next_time(p.updated_at);

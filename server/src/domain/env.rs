@@ -1,9 +1,10 @@
-//! Checks on the `env` of an agent's configuration before it is stored: names a shell can
-//! use, bindings of Paperclip's shapes, references to this company's secrets, no redacted
+//! Checks on an `env` (an agent's `adapterConfig.env`, a project's `env`) before it is stored:
+//! names a shell can use, bindings of Paperclip's shapes, references to this company's secrets
+//! (a `"$secret:<name>"` shorthand is stored as the reference it names), no redacted
 //! placeholder written back, and in strict mode no plain value under a sensitive key.
 
-use paperclip_shared::env::{REDACTED, is_sensitive_key, plain_value};
-use serde_json::Value;
+use paperclip_shared::env::{REDACTED, is_sensitive_key, plain_value, secret_name};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{Domain, DomainError, DomainResult};
@@ -76,7 +77,19 @@ impl Domain {
         };
         let mut wanted: Vec<(String, Uuid, Option<i64>)> = Vec::new();
         let mut out: ResolvedEnv = Vec::with_capacity(env.len());
+        // `"$secret:<name>"` left as written (stored before writes turned names into ids).
+        let named = self.secret_ids_by_name(company_id, env).await?;
         for (key, binding) in env {
+            if let Some(name) = secret_name(binding) {
+                let id = named.get(name).copied().ok_or_else(|| {
+                    env_rule(
+                        "secret_not_found",
+                        format!("{key} references secret {name:?}, which does not exist"),
+                    )
+                })?;
+                wanted.push((key.clone(), id, None));
+                continue;
+            }
             match reference(binding) {
                 Ok(Some(id)) => wanted.push((key.clone(), id, binding["version"].as_i64())),
                 Ok(None) => {
@@ -145,19 +158,69 @@ impl Domain {
         Ok(out)
     }
 
-    /// Checks `config.env` for an agent of `company_id` (nothing to check without one).
-    pub(crate) async fn check_env(&self, company_id: Uuid, config: &Value) -> DomainResult<()> {
-        let env = match config.get("env") {
-            None | Some(Value::Null) => return Ok(()),
-            Some(Value::Object(env)) => env,
-            Some(_) => {
-                return Err(DomainError::invalid(
-                    "adapterConfig.env",
-                    "adapterConfig.env must be an object of variable names to bindings",
-                ));
+    /// The ids of this company's secrets named by `"$secret:<name>"` bindings in `env` (one
+    /// read, and none when no binding names one).
+    async fn secret_ids_by_name(
+        &self,
+        company_id: Uuid,
+        env: &Map<String, Value>,
+    ) -> DomainResult<std::collections::HashMap<String, Uuid>> {
+        if !env.values().any(|b| secret_name(b).is_some()) {
+            return Ok(Default::default());
+        }
+        let secrets = self.store.list_secrets(company_id).await?;
+        Ok(secrets.into_iter().map(|(s, _)| (s.name, s.id)).collect())
+    }
+
+    /// Checks `config.env` for an agent of `company_id` (nothing to check without one), and
+    /// stores each `"$secret:<name>"` as the reference it names.
+    pub(crate) async fn check_env(&self, company_id: Uuid, config: &mut Value) -> DomainResult<()> {
+        match config.get_mut("env") {
+            None | Some(Value::Null) => Ok(()),
+            Some(Value::Object(env)) => self.check_env_bindings(company_id, env).await,
+            Some(_) => Err(DomainError::invalid(
+                "adapterConfig.env",
+                "adapterConfig.env must be an object of variable names to bindings",
+            )),
+        }
+    }
+
+    /// The same checks for a project's `env`.
+    pub(crate) async fn check_project_env(
+        &self,
+        company_id: Uuid,
+        env: &mut Value,
+    ) -> DomainResult<()> {
+        match env {
+            Value::Object(env) => self.check_env_bindings(company_id, env).await,
+            _ => Err(DomainError::invalid(
+                "env",
+                "env must be an object of variable names to bindings",
+            )),
+        }
+    }
+
+    async fn check_env_bindings(
+        &self,
+        company_id: Uuid,
+        env: &mut Map<String, Value>,
+    ) -> DomainResult<()> {
+        let named = self.secret_ids_by_name(company_id, env).await?;
+        for (key, binding) in env.iter_mut() {
+            if let Some(name) = secret_name(binding) {
+                let Some(id) = named.get(name) else {
+                    return Err(env_rule(
+                        "secret_not_found",
+                        format!(
+                            "{key} references secret {name:?}, which does not exist in this company"
+                        ),
+                    ));
+                };
+                *binding = json!({"type": "secret_ref", "secretId": id, "version": "latest"});
+                continue;
             }
-        };
-        for (key, binding) in env {
+        }
+        for (key, binding) in env.iter() {
             if !valid_name(key) {
                 return Err(env_rule(
                     "invalid_env_name",

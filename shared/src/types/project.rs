@@ -19,8 +19,10 @@ pub struct Project {
     /// A calendar date, `YYYY-MM-DD`.
     pub target_date: Option<String>,
     pub color: Option<String>,
-    /// Environment bindings for runs in this project (values or secret references).
+    /// Environment bindings for runs in this project (values or secret references); sensitive
+    /// plain values read as `***REDACTED***` (see `crate::env`).
     #[schema(value_type = Object)]
+    #[serde(serialize_with = "crate::env::serialize_redacted_env")]
     pub env: serde_json::Value,
     pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
