@@ -229,7 +229,12 @@ export async function governanceScenario(page) {
     await page.getByRole("status").filter({ hasText: `${AGENT}: monthly budget set to ${await money(2000)}.` }).waitFor();
     const agent = (await apiFromPage(page, "GET", `/agents/${ada.id}`)).body;
     check(agent.budgetMonthlyCents === 2000 && agent.status !== "paused", `the server's agent: ${agent.budgetMonthlyCents} cents, ${agent.status}`);
-    const percent = Math.round((agent.spentMonthlyCents / 2000) * 10000) / 100;
+    // The page's figure is the by-agent line's spend (reported and estimated) over the budget.
+    const month = new Date().toISOString().slice(0, 7);
+    const lines = (await apiFromPage(page, "GET", `/companies/${ada.companyId}/costs/by-agent`)).body;
+    const line = lines.find((l) => l.agentId === ada.id);
+    check(line, `a by-agent line for ${AGENT} (${month}): ${JSON.stringify(lines)}`);
+    const percent = Math.round((line.spendCents / 2000) * 10000) / 100;
     await row("Costs by agent", AGENT).getByText(`${percent}% of ${await money(2000)}`).waitFor();
     await snapshot(page, "costs");
   });

@@ -77,9 +77,12 @@ export async function peopleScenario(page) {
     check(agent, "companyScenario left no agent");
     const listed = await apiFromPage(page, "GET", `/companies/${companyId}/secrets`);
     const id = listed.body.find((x) => x.name === SECRET).id;
-    const config = { ...(agent.adapterConfig ?? {}), env: { OPENAI_API_KEY: { type: "secret_ref", secretId: id, version: "latest" } } };
+    // The by-name shorthand the page shows; the server stores the reference it names.
+    const config = { ...(agent.adapterConfig ?? {}), env: { OPENAI_API_KEY: `$secret:${SECRET}` } };
     const patched = await apiFromPage(page, "PATCH", `/agents/${agent.id}`, { adapterConfig: config });
     check(patched.status === 200, `PATCH agent answered ${patched.status}: ${JSON.stringify(patched.body)}`);
+    const stored = patched.body.adapterConfig.env.OPENAI_API_KEY;
+    check(stored.type === "secret_ref" && stored.secretId === id, `stored as the reference: ${JSON.stringify(stored)}`);
     await page.reload();
     await secretRow(SECRET).getByText("1 agent", { exact: true }).waitFor();
   });

@@ -96,6 +96,7 @@ async fn a_projects_env_is_checked_redacted_and_takes_names() {
         (json!({"1BAD": "x"}), "invalid_env_name"),
         (json!({"X": {"type": "magic"}}), "invalid_env_binding"),
         (json!({"T": "$secret:Missing"}), "secret_not_found"),
+        (json!({"1BAD": "$secret:GitHub"}), "invalid_env_name"),
         (one["env"].clone(), "redacted_placeholder"),
     ] {
         let (st, e) = s
@@ -130,4 +131,80 @@ async fn strict_mode_holds_for_projects_too() {
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{p}");
+}
+
+#[tokio::test]
+async fn a_name_stored_as_written_still_opens_for_a_run_and_stays_masked_in_its_log() {
+    use crate::heartbeats::{company_with_agent, invoke};
+    let s = test_server!();
+    let script = "echo \"A=$API_TOKEN\"";
+    let config = json!({"command": "sh", "args": ["-c", script]});
+    let (company, agent) = company_with_agent(&s, "process", config.clone()).await;
+    secret(&s, &company, "Legacy").await;
+    // A row written before names were turned into ids on write (or copied from such a server).
+    let mut legacy = config;
+    legacy["env"] = json!({"API_TOKEN": "$secret:Legacy"});
+    let text = legacy.to_string().replace('\'', "''");
+    let sql = match s.database_url() {
+        Some(_) => {
+            format!("UPDATE agents SET adapter_config = '{text}'::jsonb WHERE id = '{agent}'")
+        }
+        None => format!("UPDATE agents SET adapter_config = '{text}' WHERE id = '{agent}'"),
+    };
+    s.sql(&sql).await;
+
+    let run = invoke(&s, &agent, json!({})).await;
+    let run_id = run["id"].as_str().unwrap();
+    let ended = wait_for_run(&s, None, run_id, &["succeeded", "failed"]).await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
+    let (_, log) = s.get(&format!("/heartbeat-runs/{run_id}/log")).await;
+    let content = log["content"].as_str().unwrap();
+    assert!(
+        content.contains("A=***REDACTED***"),
+        "the value reached the process, masked: {content}"
+    );
+    assert!(!content.contains(VALUE), "{content}");
+}
+
+#[tokio::test]
+async fn references_from_projects_count_and_hire_requests_read_redacted() {
+    let s = test_server!();
+    let c = s.company("Counts Co").await;
+    let npm = secret(&s, &c, "Npm").await;
+    let (st, _) = s
+        .post(
+            &format!("/companies/{c}/projects"),
+            json!({"name": "Site", "env": {"NPM_TOKEN": "$secret:Npm"}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (_, list) = s.get(&format!("/companies/{c}/secrets")).await;
+    assert_eq!(list[0]["id"], npm["id"]);
+    assert_eq!(
+        list[0]["referenceCount"], 1,
+        "a project's reference counts: {list}"
+    );
+
+    // A hire asked for directly, with an inline credential in its payload: every read of the
+    // approval hides it.
+    let (st, approval) = s
+        .post(
+            &format!("/companies/{c}/approvals"),
+            json!({"type": "hire_agent", "payload": {"name": "Eve", "adapterType": "process",
+                "adapterConfig": {"env": {"OPENAI_API_KEY": "sk-inline-in-payload"}}}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{approval}");
+    let id = approval["id"].as_str().unwrap();
+    let (_, one) = s.get(&format!("/approvals/{id}")).await;
+    let (_, all) = s
+        .get(&format!("/companies/{c}/approvals?status=pending"))
+        .await;
+    for read in [&approval, &one, &all] {
+        assert!(!read.to_string().contains("sk-inline-in-payload"), "{read}");
+    }
+    assert_eq!(
+        one["payload"]["adapterConfig"]["env"]["OPENAI_API_KEY"],
+        "***REDACTED***"
+    );
 }

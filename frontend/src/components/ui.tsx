@@ -88,7 +88,10 @@ export function Loading({ what = "Loading" }: { what?: string }) {
 }
 
 /** A status word in its colour: `tone` picks the colour, the text is what the server said. */
-export function Badge({ tone = "neutral", children }: { tone?: "neutral" | "good" | "warn" | "bad" | "info"; children: ReactNode }) {
+/** The colours a status can take: its meaning, not a hue. */
+export type Tone = "neutral" | "good" | "warn" | "bad" | "info";
+
+export function Badge({ tone = "neutral", children }: { tone?: Tone; children: ReactNode }) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }
 

@@ -4,6 +4,15 @@ use tracing_subscriber::EnvFilter;
 use crate::config::{Config, LogFormat, Overrides};
 use crate::server::Server;
 
+/// A line on stdout that never stops the server: whoever started it may have read the first
+/// line and closed the pipe (println! would panic on the broken pipe and take the server down).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("PAPERCLIP_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
@@ -27,24 +36,24 @@ pub fn run(overrides: Overrides) -> anyhow::Result<()> {
         let mode = config.deployment_mode.as_str();
         let serve_ui = config.serve_ui;
         let bound = Server::bind(config).await?;
-        println!(
+        say!(
             "Paperclip listening on {} (mode {mode}, database {})",
             bound.url(),
             bound.describe_database()
         );
         if !serve_ui {
-            println!("  board UI: off (SERVE_UI / server.serveUi); the API is under /api");
+            say!("  board UI: off (SERVE_UI / server.serveUi); the API is under /api");
         } else if crate::api::ui::built() {
-            println!("  board UI: {}/ (open it in a browser)", bound.url());
+            say!("  board UI: {}/ (open it in a browser)", bound.url());
         } else {
-            println!(
+            say!(
                 "  board UI: not in this build; run `npm ci && npm run build:ui` (then rebuild a release binary)"
             );
         }
         let addrs = bound.listening_on();
         if addrs.len() > 1 || addrs.first().map(|a| format!("http://{a}")) != Some(bound.url()) {
             let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
-            println!("  sockets: {}", list.join(", "));
+            say!("  sockets: {}", list.join(", "));
         }
         bound
             .serve(shutdown_signal())

@@ -247,7 +247,7 @@ impl Domain {
         let now = crate::domain::now();
         let id = Uuid::new_v4();
         self.check_manager(company_id, id, input.reports_to).await?;
-        let agent = Agent {
+        let mut agent = Agent {
             id,
             company_id,
             name: required_text("name", &input.name, NAME_MAX)?,
@@ -285,7 +285,6 @@ impl Domain {
             created_at: now,
             updated_at: now,
         };
-        let mut agent = agent;
         self.check_env(company_id, &mut agent.adapter_config)
             .await?;
         Ok((agent, scope))

@@ -60,7 +60,9 @@ pub fn secret_bound_keys(env: &Value) -> Vec<String> {
     env.as_object()
         .map(|o| {
             o.iter()
-                .filter(|(_, binding)| matches!(reference(binding), Ok(Some(_))))
+                .filter(|(_, binding)| {
+                    secret_name(binding).is_some() || matches!(reference(binding), Ok(Some(_)))
+                })
                 .map(|(k, _)| k.clone())
                 .collect()
         })
@@ -207,6 +209,12 @@ impl Domain {
     ) -> DomainResult<()> {
         let named = self.secret_ids_by_name(company_id, env).await?;
         for (key, binding) in env.iter_mut() {
+            if !valid_name(key) {
+                return Err(env_rule(
+                    "invalid_env_name",
+                    format!("Invalid environment variable name: {key}"),
+                ));
+            }
             if let Some(name) = secret_name(binding) {
                 let Some(id) = named.get(name) else {
                     return Err(env_rule(
@@ -216,16 +224,9 @@ impl Domain {
                         ),
                     ));
                 };
+                // Found in this company's own list: nothing more to check.
                 *binding = json!({"type": "secret_ref", "secretId": id, "version": "latest"});
                 continue;
-            }
-        }
-        for (key, binding) in env.iter() {
-            if !valid_name(key) {
-                return Err(env_rule(
-                    "invalid_env_name",
-                    format!("Invalid environment variable name: {key}"),
-                ));
             }
             let Ok(secret) = reference(binding) else {
                 return Err(env_rule(

@@ -4,6 +4,8 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { ApiError, get, post, query } from "../../api";
 import { Badge, Button, Empty, ErrorNote, Field, Loading, PageHeader, Options } from "../../components/ui";
+import { CommentList } from "./comments";
+import { Fact } from "../../components/figures";
 import { dateTime, money, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
 import { Link } from "../../router";
@@ -259,16 +261,6 @@ function HireSummary({ approval: a, agentOf }: { approval: Approval; agentOf: Ag
   );
 }
 
-/** A term of the details list, left out when it has nothing to say. */
-function Fact({ label, children }: { label: string; children: ReactNode }) {
-  if (children === null || children === undefined || children === "") return null;
-  return (
-    <>
-      <dt>{label}</dt>
-      <dd>{children}</dd>
-    </>
-  );
-}
 
 const SHOWN_FIELDS = 8;
 const LONG_TEXT = 400;
@@ -364,19 +356,7 @@ function ApprovalDetail({ approval: a, agentOf, companyId }: { approval: Approva
         ) : list.length === 0 ? (
           <p className="muted no-margin">No comments yet.</p>
         ) : (
-          <ol className="plain-list comments" aria-label="Comments">
-            {list.map((c) => (
-              <li key={c.id} className={c.authorAgentId ? "comment comment-agent" : "comment"}>
-                <div className="comment-head">
-                  <strong>{author(c)}</strong>
-                  <time className="muted" dateTime={c.createdAt} title={dateTime(c.createdAt)}>
-                    {relative(c.createdAt)}
-                  </time>
-                </div>
-                <div className="prose">{c.body}</div>
-              </li>
-            ))}
-          </ol>
+          <CommentList comments={list} author={author} />
         )}
       </div>
       <form onSubmit={submit} aria-label="New comment">

@@ -1,9 +1,10 @@
 // "/companies/:companyId/costs": a month of spend — reported dollars, estimates of the usage
 // nobody priced, tokens — for the company, each agent and each project, against the monthly
 // budgets the board sets here.
-import { useEffect, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { get, patch, query } from "../../api";
 import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader } from "../../components/ui";
+import { Meter, Stat } from "../../components/figures";
 import { money } from "../../format";
 import { useAction, useData } from "../../hooks";
 import { CompanyNotFound } from "./not-found";
@@ -165,24 +166,7 @@ function estimateText(cents: number): string {
   return cents > 0 ? `≈ ${money(cents)}` : "unpriced";
 }
 
-function Stat({ label, value, tone, children }: { label: string; value: ReactNode; tone?: "warn"; children?: ReactNode }) {
-  return (
-    <section className={`card stat${tone ? ` stat-${tone}` : ""}`} aria-label={label}>
-      <span className="stat-label">{label}</span>
-      <span className="stat-value">{value}</span>
-      {children ? <span className="stat-sub">{children}</span> : null}
-    </section>
-  );
-}
 
-function Meter({ percent, label }: { percent: number; label: string }) {
-  const width = Math.max(0, Math.min(100, percent));
-  return (
-    <span className="meter" role="meter" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(percent)} aria-label={label}>
-      <span className={percent >= 100 ? "meter-fill bad" : percent >= 80 ? "meter-fill warn" : "meter-fill"} style={{ width: `${width}%` }} />
-    </span>
-  );
-}
 
 /** Dollars as a form shows them: "50.00", or empty for no budget. */
 function dollars(cents: number): string {

@@ -1,8 +1,8 @@
 // "/companies/:companyId": one company at a glance — its goal, agents and issues by status,
 // the month's spend against its budget, what is paused and why, and what happened lately.
-import type { ReactNode } from "react";
 import { get, query } from "../../api";
 import { Badge, Card, Empty, ErrorNote, Loading, Note, PageHeader } from "../../components/ui";
+import { Meter, Stat } from "../../components/figures";
 import { dateTime, money, relative } from "../../format";
 import { useData } from "../../hooks";
 import { Link } from "../../router";
@@ -155,26 +155,8 @@ export function Dashboard({ params }: { params: Record<string, string> }) {
   );
 }
 
-function Stat({ label, value, link, tone, children }: { label: string; value: ReactNode; link?: string; tone?: "warn"; children?: ReactNode }) {
-  return (
-    <section className={`card stat${tone ? ` stat-${tone}` : ""}`} aria-label={label}>
-      <span className="stat-label">{link ? <Link to={link}>{label}</Link> : label}</span>
-      <span className="stat-value">{value}</span>
-      {children ? <span className="stat-sub">{children}</span> : null}
-    </section>
-  );
-}
 
-function Meter({ percent }: { percent: number }) {
-  const width = Math.max(0, Math.min(100, percent));
-  return (
-    <span className="meter" role="meter" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(percent)} aria-label="Budget used">
-      <span className={percent >= 100 ? "meter-fill bad" : percent >= 80 ? "meter-fill warn" : "meter-fill"} style={{ width: `${width}%` }} />
-    </span>
-  );
-}
 
-/** An unknown company, or one this person may not see (the server answers both with 404). */
 const VERBS: Record<string, string> = {
   "company.created": "founded the company",
   "company.updated": "updated the company",

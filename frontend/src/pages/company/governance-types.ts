@@ -1,5 +1,6 @@
 // The shapes the approvals and costs pages read (server/src/domain/approvals/mod.rs
 // approval_json and comment_json, domain/costs.rs CostSummary and CostLine), and how they read.
+import type { Tone } from "../../components/ui";
 
 export const APPROVAL_STATUSES = ["pending", "revision_requested", "approved", "rejected", "cancelled"] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
@@ -41,7 +42,6 @@ export function approvalType(type: string): string {
   return TYPE_WORDS[type] ?? type.replace(/_/g, " ");
 }
 
-type Tone = "neutral" | "good" | "warn" | "bad" | "info";
 
 export function approvalTone(status: string): Tone {
   switch (status) {

@@ -3,6 +3,8 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { get, patch, post, query } from "../../api";
 import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, PageHeader, Options } from "../../components/ui";
+import { CommentList } from "./comments";
+import { Fact } from "../../components/figures";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
 import { Link, navigate } from "../../router";
@@ -126,16 +128,6 @@ export function IssueDetail({ params }: { params: Record<string, string> }) {
   );
 }
 
-/** A row of the details list, left out when it has nothing to say. */
-function Fact({ label, children }: { label: string; children: ReactNode }) {
-  if (children === null || children === undefined || children === "") return null;
-  return (
-    <>
-      <dt>{label}</dt>
-      <dd>{children}</dd>
-    </>
-  );
-}
 
 function RefLink({ to, issue }: { to: string; issue: IssueRef }) {
   return (
@@ -186,19 +178,7 @@ function Comments({ issueId, agentName }: { issueId: string; agentName: (id: str
       ) : list.length === 0 ? (
         <p className="muted">No comments yet.</p>
       ) : (
-        <ol className="plain-list comments" aria-label="Comments">
-          {list.map((c) => (
-            <li key={c.id} className={c.authorAgentId ? "comment comment-agent" : "comment"}>
-              <div className="comment-head">
-                <strong>{author(c)}</strong>
-                <time className="muted" dateTime={c.createdAt} title={dateTime(c.createdAt)}>
-                  {relative(c.createdAt)}
-                </time>
-              </div>
-              <div className="prose">{c.body}</div>
-            </li>
-          ))}
-        </ol>
+        <CommentList comments={list} author={author} />
       )}
       <form onSubmit={submit} aria-label="New comment">
         <Field label="Add a comment" htmlFor="comment-body" hint="The assigned agent is woken to read it.">

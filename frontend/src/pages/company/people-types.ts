@@ -1,5 +1,6 @@
 // The shapes the Secrets and Members pages read (server/src/api/secrets.rs, members.rs and
 // access.rs, camelCase), the values the server accepts, and the colour each state reads in.
+import type { Tone } from "../../components/ui";
 
 export type SecretStatus = "active" | "disabled" | "archived";
 
@@ -61,7 +62,6 @@ export interface CreatedInvite extends Invite {
   inviteUrl: string;
 }
 
-type Tone = "neutral" | "good" | "warn" | "bad" | "info";
 
 export function secretTone(status: SecretStatus): Tone {
   return status === "active" ? "good" : status === "disabled" ? "warn" : "neutral";

@@ -233,7 +233,7 @@ function Usage({ secret: s }: { secret: Secret }) {
   return (
     <div className="usage" aria-label={`How agents use ${s.name}`} role="region">
       <span className="muted">In an agent's adapterConfig.env, under a variable name of your choice:</span>
-      <pre className="snippet">{`"${variable}": ${ref}\n"${variable}": "$secret:${s.name}"`}</pre>
+      <pre className="snippet">{`"${variable}": ${ref}\n"${variable}": ${JSON.stringify(`$secret:${s.name}`)}`}</pre>
     </div>
   );
 }
@@ -255,7 +255,7 @@ function Rotate({ secret: s, onRotated, onCancel }: { secret: Secret; onRotated:
     <form onSubmit={submit} aria-label={`Rotate ${s.name}`} className="inline-form">
       <div className="form-row">
         <Field label="New value" htmlFor={fieldId} hint={`Becomes version ${s.latestVersion + 1}; earlier versions stay for agents that pin them.`}>
-          <input id={fieldId} type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} required autoFocus />
+          <input id={fieldId} type="password" autoComplete="new-password" data-1p-ignore data-lpignore="true" value={value} onChange={(e) => setValue(e.target.value)} required autoFocus />
         </Field>
         <div className="form-actions field-aligned">
           <Button variant="ghost" type="button" onClick={onCancel}>
@@ -317,7 +317,7 @@ function NewSecret({ companyId, onCreated }: { companyId: string; onCreated: (s:
           </Field>
         </div>
         <Field label="Value" htmlFor="secret-value" hint="Stored encrypted; nobody can read it back. To change it later, rotate the secret.">
-          <input id="secret-value" type="password" value={value} onChange={(e) => setValue(e.target.value)} required autoComplete="off" />
+          <input id="secret-value" type="password" value={value} onChange={(e) => setValue(e.target.value)} required autoComplete="new-password" data-1p-ignore data-lpignore="true" />
         </Field>
         <Field label="Description" htmlFor="secret-description" hint="Optional: what it is for, who issued it.">
           <input id="secret-description" value={description} onChange={(e) => setDescription(e.target.value)} maxLength={2000} autoComplete="off" />

@@ -1,6 +1,7 @@
 // The shapes the company pages read (shared/src/types/*.rs, camelCase), the enum values the
 // server accepts, and the colour each status reads in.
 import { ApiError } from "../../api";
+import type { Tone } from "../../components/ui";
 
 export const ISSUE_STATUSES = ["backlog", "todo", "in_progress", "in_review", "done", "blocked", "cancelled"] as const;
 export type IssueStatus = (typeof ISSUE_STATUSES)[number];
@@ -133,7 +134,6 @@ export interface Dashboard {
   breakers: { agentId: string; reason: string; until: string | null; createdAt: string }[];
 }
 
-type Tone = "neutral" | "good" | "warn" | "bad" | "info";
 
 export function issueTone(status: string): Tone {
   switch (status) {

@@ -89,12 +89,18 @@ impl Decision {
     }
 }
 
-/// An approval as the API shows it (Paperclip's shape).
+/// An approval as the API shows it (Paperclip's shape). A payload that carries an agent
+/// configuration (a hire requested through `POST /approvals` may hold inline credentials)
+/// reads redacted like an agent; the stored payload keeps them for the hire it makes.
 pub fn approval_json(a: &ApprovalRecord) -> Value {
+    let mut payload = a.payload.clone();
+    if let Some(config) = payload.get_mut("adapterConfig") {
+        *config = paperclip_shared::env::redact_config(config);
+    }
     json!({
         "id": a.id, "companyId": a.company_id, "type": a.approval_type,
         "requestedByAgentId": a.requested_by_agent_id, "requestedByUserId": a.requested_by_user_id,
-        "status": a.status, "payload": a.payload, "decisionNote": a.decision_note,
+        "status": a.status, "payload": payload, "decisionNote": a.decision_note,
         "decidedByUserId": a.decided_by_user_id, "decidedAt": a.decided_at,
         "createdAt": a.created_at, "updatedAt": a.updated_at,
     })

@@ -44,13 +44,16 @@ fn version_from(r: &PgRow) -> R<SecretVersionRecord> {
     })
 }
 
-/// Newest first; the count is of the company's agents whose configuration names the secret's
-/// id (a UUID inside `adapter_config` is a reference).
+/// Newest first; the count is of the company's agents and projects whose configuration names
+/// the secret's id (a UUID inside `adapter_config` or a project's `env` is a reference).
 pub async fn list(c: &mut PgConnection, company_id: Uuid) -> R<Vec<(SecretRecord, i64)>> {
     sqlx::query(
         "SELECT s.*, (SELECT COUNT(*) FROM agents a
                       WHERE a.company_id = s.company_id
-                        AND strpos(a.adapter_config::text, s.id::text) > 0) AS reference_count
+                        AND strpos(a.adapter_config::text, s.id::text) > 0)
+                   + (SELECT COUNT(*) FROM projects p
+                      WHERE p.company_id = s.company_id
+                        AND strpos(p.env::text, s.id::text) > 0) AS reference_count
          FROM company_secrets s WHERE s.company_id = $1 ORDER BY s.created_at DESC, s.id",
     )
     .bind(company_id)

@@ -42,12 +42,14 @@ fn version_from_row(row: &Row) -> rusqlite::Result<SecretVersionRecord> {
     })
 }
 
-/// Newest first; the count is of the company's agents whose configuration names the secret's
-/// id (a UUID inside `adapter_config` is a reference).
+/// Newest first; the count is of the company's agents and projects whose configuration names
+/// the secret's id (a UUID inside `adapter_config` or a project's `env` is a reference).
 pub fn list(c: &Connection, company_id: Uuid) -> rusqlite::Result<Vec<(SecretRecord, i64)>> {
     let mut stmt = c.prepare_cached(
         "SELECT s.*, (SELECT COUNT(*) FROM agents a
                       WHERE a.company_id = s.company_id AND instr(a.adapter_config, s.id) > 0)
+                   + (SELECT COUNT(*) FROM projects p
+                      WHERE p.company_id = s.company_id AND instr(p.env, s.id) > 0)
                      AS reference_count
          FROM company_secrets s WHERE s.company_id = ?1 ORDER BY s.created_at DESC, s.id",
     )?;
