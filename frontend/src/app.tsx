@@ -19,6 +19,9 @@ import { Agents } from "./pages/company/agents";
 import { Approvals } from "./pages/company/approvals";
 import { Costs } from "./pages/company/costs";
 import { Members } from "./pages/company/members";
+import { Org } from "./pages/company/org";
+import { Runs } from "./pages/company/runs";
+import { RunDetail } from "./pages/company/run";
 import { Secrets } from "./pages/company/secrets";
 import { NotFound } from "./pages/not-found";
 
@@ -43,6 +46,9 @@ const routes: Route[] = [
   { path: "/companies/:companyId/issues/:issueId", page: IssueDetail },
   { path: "/companies/:companyId/agents", page: Agents },
   { path: "/companies/:companyId/approvals", page: Approvals },
+  { path: "/companies/:companyId/org", page: Org },
+  { path: "/companies/:companyId/runs", page: Runs },
+  { path: "/companies/:companyId/runs/:runId", page: RunDetail },
   { path: "/companies/:companyId/costs", page: Costs },
   { path: "/companies/:companyId/members", page: Members },
   { path: "/companies/:companyId/secrets", page: Secrets },

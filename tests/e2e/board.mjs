@@ -11,6 +11,8 @@ import { keysScenario } from "./keys.mjs";
 import { accessScenario, claimScenario, cliApprovalScenario } from "./access.mjs";
 import { governanceScenario } from "./governance.mjs";
 import { peopleScenario } from "./people.mjs";
+import { runsScenario } from "./runs.mjs";
+import { liveScenario } from "./live.mjs";
 
 const { browser, page, consoleErrors } = await launch();
 let ok = false;
@@ -22,6 +24,8 @@ try {
     await companyScenario(page);
     await governanceScenario(page);
     await peopleScenario(page);
+    await runsScenario(page);
+    await liveScenario(page);
     await keysScenario(page);
     await cliApprovalScenario(page);
   }

@@ -74,6 +74,8 @@ export function Layout({ children }: { children: ReactNode }) {
             </NavLink>
             <NavLink to={`/companies/${current}/issues`}>Issues</NavLink>
             <NavLink to={`/companies/${current}/agents`}>Agents</NavLink>
+            <NavLink to={`/companies/${current}/org`}>Org chart</NavLink>
+            <NavLink to={`/companies/${current}/runs`}>Runs</NavLink>
             <NavLink to={`/companies/${current}/approvals`}>Approvals</NavLink>
             <NavLink to={`/companies/${current}/costs`}>Costs</NavLink>
             <NavLink to={`/companies/${current}/secrets`}>Secrets</NavLink>
