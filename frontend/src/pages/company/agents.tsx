@@ -3,10 +3,12 @@
 import { useState, type FormEvent } from "react";
 import { ApiError, get, post } from "../../api";
 import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, Options } from "../../components/ui";
+import { LiveDot } from "../../components/live-dot";
 import { dateTime, money, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
+import { activityOf, useDebounced, useLiveEvents, RESYNC } from "../../live";
 import { CompanyNotFound } from "./not-found";
-import { ADAPTER_TYPES, ROLES, agentTone, centsOf, orNotFound, spend, words, type Agent } from "./types";
+import { ADAPTER_TYPES, ROLES, agentTone, centsOf, orNotFound, spend, words, type Agent, type AgentStatus } from "./types";
 import "./company.css";
 
 export function Agents({ params }: { params: Record<string, string> }) {
@@ -14,6 +16,20 @@ export function Agents({ params }: { params: Record<string, string> }) {
   const agents = useData(() => orNotFound(get<Agent[]>(`/companies/${id}/agents`)), [id]);
   const [hiring, setHiring] = useState(false);
   const [hired, setHired] = useState<Agent | null>(null);
+  // A status change (a run starting or ending) is applied in place; activity that may change a
+  // row (a hire, a pause, a decided approval, reported spend) reloads the list once a burst.
+  const refresh = useDebounced(() => void agents.reload());
+  const live = useLiveEvents(agents.data === null ? undefined : id, (e) => {
+    const a = activityOf(e);
+    if (e.type === RESYNC || (a && AGENT_ENTITIES.includes(a.entityType))) refresh();
+    if (e.type === "agent.status") {
+      const s = (e.payload ?? {}) as { agentId?: string; status?: AgentStatus; lastHeartbeatAt?: string | null };
+      if (!s.agentId || !s.status) return;
+      agents.setData((prev) =>
+        prev?.map((ag) => (ag.id === s.agentId ? { ...ag, status: s.status!, lastHeartbeatAt: s.lastHeartbeatAt ?? ag.lastHeartbeatAt } : ag)),
+      );
+    }
+  });
 
   if (agents.data === null) return <CompanyNotFound />;
   const list = agents.data ?? [];
@@ -26,9 +42,12 @@ export function Agents({ params }: { params: Record<string, string> }) {
         title="Agents"
         subtitle="Each agent runs on an adapter and wakes on heartbeats, assignments and comments."
         actions={
-          <Button variant={hiring ? "secondary" : "primary"} onClick={() => setHiring(!hiring)} aria-expanded={hiring}>
-            {hiring ? "Close form" : "Hire agent"}
-          </Button>
+          <>
+            <LiveDot status={live} />
+            <Button variant={hiring ? "secondary" : "primary"} onClick={() => setHiring(!hiring)} aria-expanded={hiring}>
+              {hiring ? "Close form" : "Hire agent"}
+            </Button>
+          </>
         }
       />
       {hiring ? (
@@ -80,6 +99,9 @@ export function Agents({ params }: { params: Record<string, string> }) {
     </>
   );
 }
+
+/** Activity about these changes an agent's row. */
+const AGENT_ENTITIES = ["agent", "approval", "cost_event", "heartbeat_run"];
 
 function AgentRow({ agent: a, onChanged }: { agent: Agent; onChanged: (agent: Agent) => void }) {
   const action = useAction();

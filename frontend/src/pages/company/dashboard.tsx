@@ -3,8 +3,10 @@
 import { get, query } from "../../api";
 import { Badge, Card, Empty, ErrorNote, Loading, Note, PageHeader } from "../../components/ui";
 import { Meter, Stat } from "../../components/figures";
+import { LiveDot } from "../../components/live-dot";
 import { dateTime, money, relative } from "../../format";
 import { useData } from "../../hooks";
+import { useDebounced, useLiveEvents, RESYNC } from "../../live";
 import { Link } from "../../router";
 import { CompanyNotFound } from "./not-found";
 import { useSession } from "../../session";
@@ -33,6 +35,12 @@ export function Dashboard({ params }: { params: Record<string, string> }) {
     ]);
     return { company, dashboard, goals, agents, activity };
   }, [id]);
+  // Any activity or agent status may change a count or the activity list: one reload a burst
+  // (no socket for a company that is not found).
+  const refresh = useDebounced(() => void overview.reload());
+  const live = useLiveEvents(overview.data === null ? undefined : id, (e) => {
+    if (e.type === "activity.logged" || e.type === "agent.status" || e.type === RESYNC) refresh();
+  });
 
   if (overview.loading && overview.data === undefined) return <Loading what="Loading the dashboard" />;
   if (overview.error && !overview.data) return <ErrorNote error={overview.error} />;
@@ -56,6 +64,7 @@ export function Dashboard({ params }: { params: Record<string, string> }) {
         }
         actions={
           <>
+            <LiveDot status={live} />
             <Link to={`/companies/${id}/issues`} className="btn btn-secondary">
               Issues
             </Link>

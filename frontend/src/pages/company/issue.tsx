@@ -4,9 +4,11 @@ import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { get, patch, post, query } from "../../api";
 import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, PageHeader, Options } from "../../components/ui";
 import { CommentList } from "./comments";
+import { LiveDot } from "../../components/live-dot";
 import { Fact } from "../../components/figures";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
+import { activityOf, useDebounced, useLiveEvents, RESYNC } from "../../live";
 import { Link, navigate } from "../../router";
 import { useSession } from "../../session";
 import { issueTone, orNotFound, words, ISSUE_STATUSES, PRIORITIES, type Agent, type Comment, type IssueDetail as Detail, type IssueRef } from "./types";
@@ -17,8 +19,20 @@ export function IssueDetail({ params }: { params: Record<string, string> }) {
   const issue = useData(() => orNotFound(get<Detail>(`/issues/${encodeURIComponent(issueId)}`)), [issueId]);
   const agents = useData(() => orNotFound(get<Agent[]>(`/companies/${companyId}/agents`)), [companyId]);
   const change = useAction();
+  // Bumped when the conversation may have changed elsewhere: the comments load again.
+  const [commentsVersion, setCommentsVersion] = useState(0);
 
   const loaded = issue.data;
+  // Activity about this issue (a change, a comment, a checkout) by anyone: reload it and its
+  // comments once a burst has settled.
+  const refresh = useDebounced(() => {
+    void issue.reload();
+    setCommentsVersion((v) => v + 1);
+  });
+  const live = useLiveEvents(loaded === null ? undefined : companyId, (e) => {
+    const a = activityOf(e);
+    if (e.type === RESYNC || (a?.entityType === "issue" && a.entityId === loaded?.id)) refresh();
+  });
   // An issue reached under another company's address (a pasted UUID): show it where it lives.
   useEffect(() => {
     if (loaded && loaded.companyId !== companyId) navigate(`/companies/${loaded.companyId}/issues/${loaded.identifier}`, { replace: true });
@@ -65,9 +79,12 @@ export function IssueDetail({ params }: { params: Record<string, string> }) {
           </>
         }
         actions={
-          <Badge tone={issueTone(loaded.status)}>
-            <span data-testid="issue-status">{words(loaded.status)}</span>
-          </Badge>
+          <>
+            <LiveDot status={live} />
+            <Badge tone={issueTone(loaded.status)}>
+              <span data-testid="issue-status">{words(loaded.status)}</span>
+            </Badge>
+          </>
         }
       />
       <div className="issue-layout">
@@ -75,7 +92,7 @@ export function IssueDetail({ params }: { params: Record<string, string> }) {
           <Card title="Description">
             {loaded.description ? <p className="prose">{loaded.description}</p> : <p className="muted">No description.</p>}
           </Card>
-          <Comments issueId={loaded.id} agentName={agentName} />
+          <Comments issueId={loaded.id} agentName={agentName} version={commentsVersion} />
         </div>
         <aside className="issue-side">
           <Card title="Details">
@@ -151,8 +168,8 @@ function refs(list: IssueRef[], path: (r: IssueRef) => string): ReactNode {
   );
 }
 
-function Comments({ issueId, agentName }: { issueId: string; agentName: (id: string | null) => string | undefined }) {
-  const comments = useData(() => get<Comment[]>(`/issues/${issueId}/comments${query({ order: "asc" })}`), [issueId]);
+function Comments({ issueId, agentName, version }: { issueId: string; agentName: (id: string | null) => string | undefined; version: number }) {
+  const comments = useData(() => get<Comment[]>(`/issues/${issueId}/comments${query({ order: "asc" })}`), [issueId, version]);
   const me = useSession().session?.user.id;
   const [body, setBody] = useState("");
   const action = useAction();

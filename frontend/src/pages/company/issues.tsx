@@ -3,8 +3,10 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { get, post, query } from "../../api";
 import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, Options } from "../../components/ui";
+import { LiveDot } from "../../components/live-dot";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
+import { activityOf, useDebounced, useLiveEvents, RESYNC } from "../../live";
 import { Link } from "../../router";
 import { CompanyNotFound } from "./not-found";
 import { issueTone, orNotFound, words, ISSUE_STATUSES, PRIORITIES, type Agent, type Issue } from "./types";
@@ -42,6 +44,11 @@ export function Issues({ params }: { params: Record<string, string> }) {
     [id, status, q, offset],
   );
   const agents = useData(() => orNotFound(get<Agent[]>(`/companies/${id}/agents`)), [id]);
+  // An issue created, changed or commented on anywhere: the page as filtered, reloaded once.
+  const refresh = useDebounced(() => void issues.reload());
+  const live = useLiveEvents(issues.data === null ? undefined : id, (e) => {
+    if (e.type === RESYNC || activityOf(e)?.entityType === "issue") refresh();
+  });
 
   if (issues.data === null || agents.data === null) return <CompanyNotFound />;
   const list = issues.data ?? [];
@@ -54,9 +61,12 @@ export function Issues({ params }: { params: Record<string, string> }) {
         title="Issues"
         subtitle="Work for the company's agents: assign an issue to wake its agent."
         actions={
-          <Button variant={creating ? "secondary" : "primary"} onClick={() => setCreating(!creating)} aria-expanded={creating}>
-            {creating ? "Close form" : "New issue"}
-          </Button>
+          <>
+            <LiveDot status={live} />
+            <Button variant={creating ? "secondary" : "primary"} onClick={() => setCreating(!creating)} aria-expanded={creating}>
+              {creating ? "Close form" : "New issue"}
+            </Button>
+          </>
         }
       />
       {creating ? (
