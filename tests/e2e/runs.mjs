@@ -148,4 +148,17 @@ export async function runsScenario(page) {
     await page.goto(`/companies/${companyId}/runs/not-a-run`);
     await page.getByText("Run not found").waitFor();
   });
+
+  await step(page, "the dashboard names the agent a heartbeat woke and links its run", async () => {
+    await page.getByRole("link", { name: "Dashboard" }).click();
+    const entry = page
+      .getByRole("list", { name: "Recent activity" })
+      .getByRole("listitem")
+      .filter({ hasText: "invoked a heartbeat of" })
+      .filter({ hasText: SLEEPY })
+      .first();
+    await entry.waitFor();
+    const href = await entry.getByRole("link", { name: SLEEPY }).getAttribute("href");
+    check(/\/runs\/[0-9a-f-]{36}$/.test(href ?? ""), `the entry links its run: ${href}`);
+  });
 }

@@ -201,18 +201,21 @@ function ActivityList({ entries, agents, companyId }: { entries: ActivityEntry[]
         const actor =
           e.actorType === "agent" ? (agentName(e.actorId) ?? "An agent") : e.actorType === "system" ? "The system" : e.actorId === me ? "You" : "The board";
         const verb = VERBS[e.action] ?? words(e.action.replace(".", " "));
+        // A run's entry is about the run (entityId); the agent it woke is in its details.
         const subject =
           e.entityType === "agent" || e.entityType === "heartbeat_run"
-            ? (text("name") ?? agentName(e.entityId) ?? agentName(e.agentId))
+            ? (text("name") ?? agentName(e.entityId) ?? agentName(text("agentId") ?? null) ?? agentName(e.agentId))
             : (text("identifier") ?? text("title") ?? text("name"));
         // A new issue is named with its title too: the identifier alone says little.
         const title = e.action === "issue.created" && text("identifier") ? text("title") : undefined;
         const target =
           e.entityType === "issue"
             ? `/companies/${companyId}/issues/${e.entityId}`
-            : e.entityType === "agent" || e.entityType === "heartbeat_run"
-              ? `/companies/${companyId}/agents`
-              : null;
+            : e.entityType === "heartbeat_run"
+              ? `/companies/${companyId}/runs/${e.entityId}`
+              : e.entityType === "agent"
+                ? `/companies/${companyId}/agents`
+                : null;
         return (
           <li key={e.id}>
             <span>
