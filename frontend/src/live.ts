@@ -29,6 +29,8 @@ export type LiveStatus = "connecting" | "live" | "reconnecting";
 /** The first wait after a drop, doubled each failed try up to the last. */
 const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
+/** How long a socket must stay open before a later drop starts the back-off afresh. */
+const HELD_MS = 5_000;
 
 /** Calls `onEvent` for each event of the company while the page is shown; returns whether the
  * socket is open. Reconnects after a drop with `?after=<last id>` (the server replays what it
@@ -81,7 +83,12 @@ export function useLiveEvents(companyId: string | undefined, onEvent: (event: Li
       }
       socket = ws;
       ws.onopen = () => {
-        failures = 0;
+        // Back-off is forgiven only once the socket has held a while: a proxy that accepts the
+        // upgrade and hangs up at once must not make us knock every second.
+        const held = setTimeout(() => {
+          if (socket === ws) failures = 0;
+        }, HELD_MS);
+        ws.addEventListener("close", () => clearTimeout(held));
         setStatus("live");
         if (opened) deliver({ id: lastId ?? 0, companyId: companyId!, type: RESYNC, createdAt: new Date().toISOString(), payload: null });
         opened = true;
@@ -129,15 +136,32 @@ export function activityOf(event: LiveEvent): LiveActivity | null {
   return event.payload as LiveActivity;
 }
 
-/** `fn`, run once `ms` after the last of a burst of calls: one reload for many events. */
-export function useDebounced(fn: () => void, ms = 300): () => void {
+/** `fn`, run once `ms` after the last of a burst of calls: one reload for many events. A
+ * burst that never pauses (a busy company) still runs it every `maxWait` ms. */
+export function useDebounced(fn: () => void, ms = 300, maxWait = 2_000): () => void {
   const latest = useRef(fn);
   latest.current = fn;
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const firstCall = useRef<number | undefined>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
   const call = useRef(() => {
+    const now = Date.now();
+    firstCall.current ??= now;
     clearTimeout(timer.current);
-    timer.current = setTimeout(() => latest.current(), ms);
+    const wait = Math.max(0, Math.min(ms, firstCall.current + maxWait - now));
+    timer.current = setTimeout(() => {
+      firstCall.current = undefined;
+      latest.current();
+    }, wait);
   });
   return call.current;
+}
+
+/** The usual use of the two above: reload (debounced) when an event `matters`, and after a
+ * reconnect. `companyId` undefined (a company not found) opens no socket. */
+export function useLiveReload(companyId: string | undefined, matters: (event: LiveEvent) => boolean, reload: () => void): LiveStatus {
+  const refresh = useDebounced(reload);
+  return useLiveEvents(companyId, (event) => {
+    if (event.type === RESYNC || matters(event)) refresh();
+  });
 }

@@ -150,7 +150,7 @@ export async function runsScenario(page) {
   });
 
   await step(page, "the dashboard names the agent a heartbeat woke and links its run", async () => {
-    await page.getByRole("link", { name: "Dashboard" }).click();
+    await page.getByRole("navigation", { name: COMPANY }).getByRole("link", { name: "Dashboard", exact: true }).click();
     const entry = page
       .getByRole("list", { name: "Recent activity" })
       .getByRole("listitem")

@@ -23,6 +23,8 @@ export function Agents({ params }: { params: Record<string, string> }) {
     const a = activityOf(e);
     if (e.type === RESYNC || (a && AGENT_ENTITIES.includes(a.entityType))) refresh();
     if (e.type === "agent.status") {
+      // In place at once, and reloaded after: a reload already under way may carry older rows.
+      refresh();
       const s = (e.payload ?? {}) as { agentId?: string; status?: AgentStatus; lastHeartbeatAt?: string | null };
       if (!s.agentId || !s.status) return;
       agents.setData((prev) =>

@@ -6,7 +6,7 @@ import { Meter, Stat } from "../../components/figures";
 import { LiveDot } from "../../components/live-dot";
 import { dateTime, money, relative } from "../../format";
 import { useData } from "../../hooks";
-import { useDebounced, useLiveEvents, RESYNC } from "../../live";
+import { useLiveReload } from "../../live";
 import { Link } from "../../router";
 import { CompanyNotFound } from "./not-found";
 import { useSession } from "../../session";
@@ -37,10 +37,11 @@ export function Dashboard({ params }: { params: Record<string, string> }) {
   }, [id]);
   // Any activity or agent status may change a count or the activity list: one reload a burst
   // (no socket for a company that is not found).
-  const refresh = useDebounced(() => void overview.reload());
-  const live = useLiveEvents(overview.data === null ? undefined : id, (e) => {
-    if (e.type === "activity.logged" || e.type === "agent.status" || e.type === RESYNC) refresh();
-  });
+  const live = useLiveReload(
+    overview.data === null ? undefined : id,
+    (e) => e.type === "activity.logged" || e.type === "agent.status",
+    () => void overview.reload(),
+  );
 
   if (overview.loading && overview.data === undefined) return <Loading what="Loading the dashboard" />;
   if (overview.error && !overview.data) return <ErrorNote error={overview.error} />;

@@ -8,7 +8,7 @@ import { LiveDot } from "../../components/live-dot";
 import { Fact } from "../../components/figures";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
-import { activityOf, useDebounced, useLiveEvents, RESYNC } from "../../live";
+import { activityOf, useLiveReload } from "../../live";
 import { Link, navigate } from "../../router";
 import { useSession } from "../../session";
 import { issueTone, orNotFound, words, ISSUE_STATUSES, PRIORITIES, type Agent, type Comment, type IssueDetail as Detail, type IssueRef } from "./types";
@@ -25,14 +25,17 @@ export function IssueDetail({ params }: { params: Record<string, string> }) {
   const loaded = issue.data;
   // Activity about this issue (a change, a comment, a checkout) by anyone: reload it and its
   // comments once a burst has settled.
-  const refresh = useDebounced(() => {
-    void issue.reload();
-    setCommentsVersion((v) => v + 1);
-  });
-  const live = useLiveEvents(loaded === null ? undefined : companyId, (e) => {
-    const a = activityOf(e);
-    if (e.type === RESYNC || (a?.entityType === "issue" && a.entityId === loaded?.id)) refresh();
-  });
+  const live = useLiveReload(
+    loaded === null ? undefined : companyId,
+    (e) => {
+      const a = activityOf(e);
+      return a?.entityType === "issue" && a.entityId === loaded?.id;
+    },
+    () => {
+      void issue.reload();
+      setCommentsVersion((v) => v + 1);
+    },
+  );
   // An issue reached under another company's address (a pasted UUID): show it where it lives.
   useEffect(() => {
     if (loaded && loaded.companyId !== companyId) navigate(`/companies/${loaded.companyId}/issues/${loaded.identifier}`, { replace: true });

@@ -6,7 +6,7 @@ import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader
 import { LiveDot } from "../../components/live-dot";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
-import { activityOf, useDebounced, useLiveEvents, RESYNC } from "../../live";
+import { activityOf, useLiveReload } from "../../live";
 import { Link } from "../../router";
 import { CompanyNotFound } from "./not-found";
 import { issueTone, orNotFound, words, ISSUE_STATUSES, PRIORITIES, type Agent, type Issue } from "./types";
@@ -45,10 +45,11 @@ export function Issues({ params }: { params: Record<string, string> }) {
   );
   const agents = useData(() => orNotFound(get<Agent[]>(`/companies/${id}/agents`)), [id]);
   // An issue created, changed or commented on anywhere: the page as filtered, reloaded once.
-  const refresh = useDebounced(() => void issues.reload());
-  const live = useLiveEvents(issues.data === null ? undefined : id, (e) => {
-    if (e.type === RESYNC || activityOf(e)?.entityType === "issue") refresh();
-  });
+  const live = useLiveReload(
+    issues.data === null ? undefined : id,
+    (e) => activityOf(e)?.entityType === "issue",
+    () => void issues.reload(),
+  );
 
   if (issues.data === null || agents.data === null) return <CompanyNotFound />;
   const list = issues.data ?? [];

@@ -33,6 +33,7 @@ export function Org({ params }: { params: Record<string, string> }) {
     const a = activityOf(e);
     if (e.type === RESYNC || (a && (a.entityType === "agent" || a.entityType === "approval"))) refresh();
     if (e.type === "agent.status") {
+      refresh();
       const { agentId, status } = (e.payload ?? {}) as { agentId?: string; status?: AgentStatus };
       if (agentId && status) org.setData((prev) => prev && withStatus(prev, agentId, status));
     }

@@ -199,10 +199,26 @@ function useRunLog(runId: string, alive: boolean) {
   const again = useRef(false);
 
   /** Every whole line written so far, a page at a time. */
+  // Set when the page goes: a long log stops being read instead of paging on unseen.
+  const gone = useRef(false);
+  useEffect(() => {
+    gone.current = false;
+    return () => {
+      gone.current = true;
+    };
+  }, []);
+
   const readToEnd = useCallback(async () => {
-    for (;;) {
+    while (!gone.current) {
       const page = await get<RunLogPage>(`/heartbeat-runs/${runId}/log${query({ offset: offset.current, limitBytes: LOG_PAGE })}`);
       const end = page.content.lastIndexOf("\n");
+      if (end < 0 && page.nextOffset !== undefined) {
+        // One line longer than a whole page: step over it (the server's offset is exact) rather
+        // than ask for the same page forever.
+        offset.current = page.nextOffset;
+        setSegments((prev) => append(prev, [{ stream: "system", chunk: "[a log line longer than 1 MiB is not shown]\n" }]));
+        continue;
+      }
       if (end < 0) return;
       const whole = page.content.slice(0, end + 1);
       offset.current += encoder.encode(whole).length;

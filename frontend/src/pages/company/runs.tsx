@@ -1,10 +1,13 @@
 // "/companies/:companyId/runs": the company's heartbeat runs, newest first, filtered by agent
-// and status, refreshed every 2 s while one of them is still queued or running.
+// and status, following the company's live events and refreshed every 2 s while one of them is
+// still queued or running.
 import { Fragment, useEffect, useState } from "react";
 import { get, query } from "../../api";
 import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Options, PageHeader } from "../../components/ui";
 import { dateTime, relative } from "../../format";
+import { LiveDot } from "../../components/live-dot";
 import { useData } from "../../hooks";
+import { activityOf, useLiveReload } from "../../live";
 import { Link } from "../../router";
 import { CompanyNotFound } from "./not-found";
 import { orNotFound, words, type Agent, type IssueRef } from "./types";
@@ -45,6 +48,13 @@ export function Runs({ params }: { params: Record<string, string> }) {
     [id, agentId],
   );
   const agents = useData(() => orNotFound(get<Agent[]>(`/companies/${id}/agents`)), [id]);
+  // A run queued or ending anywhere (a timer, an assignment, another tab) shows without a click;
+  // the polling below also keeps a live run's duration moving when the socket is down.
+  const live = useLiveReload(
+    runs.data === null ? undefined : id,
+    (e) => e.type === "heartbeat.run.queued" || e.type === "heartbeat.run.status" || activityOf(e)?.entityType === "heartbeat_run",
+    () => void runs.reload(),
+  );
 
   // Poll while anything fetched is still going (also runs the status filter hides: one may be
   // about to match it). One request at a time: the next waits for the last to settle.
@@ -71,10 +81,13 @@ export function Runs({ params }: { params: Record<string, string> }) {
         title="Runs"
         subtitle="Every heartbeat of the company's agents: what woke them, how it went, what they said."
         actions={
-          // While polling the list refreshes itself: no spinner flashing every 2 s.
-          <Button variant="secondary" pending={runs.loading && runs.data !== undefined && !alive} onClick={() => void runs.reload()}>
-            Refresh
-          </Button>
+          <>
+            <LiveDot status={live} />
+            {/* While polling the list refreshes itself: no spinner flashing every 2 s. */}
+            <Button variant="secondary" pending={runs.loading && runs.data !== undefined && !alive} onClick={() => void runs.reload()}>
+              Refresh
+            </Button>
+          </>
         }
       />
       <Card>
