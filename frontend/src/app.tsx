@@ -15,7 +15,10 @@ import { Companies } from "./pages/company/companies";
 import { Dashboard } from "./pages/company/dashboard";
 import { Issues } from "./pages/company/issues";
 import { IssueDetail } from "./pages/company/issue";
+import { Projects } from "./pages/company/projects";
+import { Goals } from "./pages/company/goals";
 import { Agents } from "./pages/company/agents";
+import { AgentDetail } from "./pages/company/agent";
 import { Approvals } from "./pages/company/approvals";
 import { Costs } from "./pages/company/costs";
 import { Members } from "./pages/company/members";
@@ -44,7 +47,10 @@ const routes: Route[] = [
   { path: "/companies/:companyId", page: Dashboard },
   { path: "/companies/:companyId/issues", page: Issues },
   { path: "/companies/:companyId/issues/:issueId", page: IssueDetail },
+  { path: "/companies/:companyId/projects", page: Projects },
+  { path: "/companies/:companyId/goals", page: Goals },
   { path: "/companies/:companyId/agents", page: Agents },
+  { path: "/companies/:companyId/agents/:agentId", page: AgentDetail },
   { path: "/companies/:companyId/approvals", page: Approvals },
   { path: "/companies/:companyId/org", page: Org },
   { path: "/companies/:companyId/runs", page: Runs },

@@ -7,11 +7,13 @@
 // Run against a server: `npm run test:e2e` (tests/http/board_ui.rs starts one for each).
 import { launch, mode, summary, StepFailed } from "./lib.mjs";
 import { companyScenario } from "./company.mjs";
+import { projectsScenario } from "./projects.mjs";
 import { keysScenario } from "./keys.mjs";
 import { accessScenario, claimScenario, cliApprovalScenario } from "./access.mjs";
 import { governanceScenario } from "./governance.mjs";
 import { peopleScenario } from "./people.mjs";
 import { runsScenario } from "./runs.mjs";
+import { agentScenario } from "./agent.mjs";
 import { liveScenario } from "./live.mjs";
 
 const { browser, page, consoleErrors } = await launch();
@@ -22,9 +24,11 @@ try {
   } else {
     if (mode === "authenticated") await accessScenario(page, process.env.PAPERCLIP_UI_INVITE_URL);
     await companyScenario(page);
+    await projectsScenario(page);
     await governanceScenario(page);
     await peopleScenario(page);
     await runsScenario(page);
+    await agentScenario(page);
     await liveScenario(page);
     await keysScenario(page);
     await cliApprovalScenario(page);

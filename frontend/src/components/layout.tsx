@@ -73,6 +73,8 @@ export function Layout({ children }: { children: ReactNode }) {
               Dashboard
             </NavLink>
             <NavLink to={`/companies/${current}/issues`}>Issues</NavLink>
+            <NavLink to={`/companies/${current}/projects`}>Projects</NavLink>
+            <NavLink to={`/companies/${current}/goals`}>Goals</NavLink>
             <NavLink to={`/companies/${current}/agents`}>Agents</NavLink>
             <NavLink to={`/companies/${current}/org`}>Org chart</NavLink>
             <NavLink to={`/companies/${current}/runs`}>Runs</NavLink>

@@ -7,6 +7,7 @@ import { LiveDot } from "../../components/live-dot";
 import { dateTime, money, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
 import { activityOf, useDebounced, useLiveEvents, RESYNC } from "../../live";
+import { Link } from "../../router";
 import { CompanyNotFound } from "./not-found";
 import { ADAPTER_TYPES, ROLES, agentTone, centsOf, orNotFound, spend, words, type Agent, type AgentStatus } from "./types";
 import "./company.css";
@@ -126,7 +127,9 @@ function AgentRow({ agent: a, onChanged }: { agent: Agent; onChanged: (agent: Ag
     <>
       <tr className={pending ? "dim" : undefined}>
         <td>
-          <strong>{a.name}</strong>
+          <Link to={`/companies/${a.companyId}/agents/${a.id}`} className="strong-link">
+            {a.name}
+          </Link>
           {a.title ? <div className="muted cell-sub">{a.title}</div> : null}
         </td>
         <td>{a.role}</td>
