@@ -134,3 +134,45 @@ export function Options({ values, label = (v) => v }: { values: readonly string[
     </>
   );
 }
+
+/** A destructive action asked twice: `label` asks, `confirmLabel` acts, "Keep" backs out. The
+ * caller keeps `confirming` (it may show a warning beside the question). */
+export function ConfirmAction({
+  confirming,
+  setConfirming,
+  onConfirm,
+  label,
+  confirmLabel,
+  ariaLabel,
+  confirmAriaLabel,
+  pending,
+  variant = "secondary",
+}: {
+  confirming: boolean;
+  setConfirming: (value: boolean) => void;
+  onConfirm: () => void;
+  label: string;
+  confirmLabel: string;
+  ariaLabel?: string;
+  confirmAriaLabel?: string;
+  pending?: boolean;
+  variant?: "secondary" | "danger";
+}) {
+  if (!confirming) {
+    return (
+      <Button variant={variant} onClick={() => setConfirming(true)} aria-label={ariaLabel}>
+        {label}
+      </Button>
+    );
+  }
+  return (
+    <>
+      <Button variant="danger" pending={pending} onClick={onConfirm} aria-label={confirmAriaLabel}>
+        {confirmLabel}
+      </Button>
+      <Button variant="ghost" onClick={() => setConfirming(false)}>
+        Keep
+      </Button>
+    </>
+  );
+}

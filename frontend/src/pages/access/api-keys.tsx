@@ -2,7 +2,7 @@
 // (never, unless you chose a date); a key is cut off only at the time shown here.
 import { useState, type FormEvent } from "react";
 import { del, get, post } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, SecretValue } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, SecretValue, ConfirmAction } from "../../components/ui";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
 import type { BoardApiKey } from "../../types";
@@ -176,20 +176,17 @@ function KeyRow({ k, onChanged }: { k: BoardApiKey; onChanged: () => void }) {
       <td>{k.lastUsedAt ? relative(k.lastUsedAt) : <span className="muted">never</span>}</td>
       <td className="num">
         {state.active ? (
-          confirming ? (
-            <span className="actions">
-              <Button variant="danger" onClick={revoke} pending={action.pending}>
-                Revoke now
-              </Button>
-              <Button variant="ghost" onClick={() => setConfirming(false)}>
-                Keep
-              </Button>
-            </span>
-          ) : (
-            <Button variant="secondary" onClick={() => setConfirming(true)} aria-label={`Revoke ${k.name}`}>
-              Revoke
-            </Button>
-          )
+          <span className="actions">
+            <ConfirmAction
+              confirming={confirming}
+              setConfirming={setConfirming}
+              onConfirm={revoke}
+              pending={action.pending}
+              label="Revoke"
+              ariaLabel={`Revoke ${k.name}`}
+              confirmLabel="Revoke now"
+            />
+          </span>
         ) : null}
         <ErrorNote error={action.error} />
       </td>

@@ -3,7 +3,7 @@
 // its latest runs. Follows the company's live events about it.
 import { useState, type FormEvent } from "react";
 import { del, get, post, query } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, SecretValue } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, SecretValue, ConfirmAction } from "../../components/ui";
 import { Fact, Meter } from "../../components/figures";
 import { LiveDot } from "../../components/live-dot";
 import { dateTime, money, relative } from "../../format";
@@ -342,20 +342,15 @@ function KeyRow({ agentId, k, onRevoked }: { agentId: string; k: AgentKey; onRev
         <td>
           {k.revokedAt ? null : (
             <div className="row-actions">
-              {confirming ? (
-                <>
-                  <Button variant="danger" pending={action.pending} onClick={() => void revoke()}>
-                    Revoke now
-                  </Button>
-                  <Button variant="ghost" onClick={() => setConfirming(false)}>
-                    Keep
-                  </Button>
-                </>
-              ) : (
-                <Button variant="secondary" onClick={() => setConfirming(true)} aria-label={`Revoke ${k.name}`}>
-                  Revoke
-                </Button>
-              )}
+              <ConfirmAction
+                confirming={confirming}
+                setConfirming={setConfirming}
+                onConfirm={() => void revoke()}
+                pending={action.pending}
+                label="Revoke"
+                ariaLabel={`Revoke ${k.name}`}
+                confirmLabel="Revoke now"
+              />
             </div>
           )}
         </td>

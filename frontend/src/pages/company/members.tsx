@@ -3,7 +3,7 @@
 // server decides who may do what: a list it refuses shows its sentence instead.
 import { useState, type FormEvent } from "react";
 import { ApiError, get, patch, post } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, SecretValue } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, SecretValue, ConfirmAction } from "../../components/ui";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
 import { useSession } from "../../session";
@@ -265,20 +265,19 @@ function MemberRow({
             <div className="row-actions">
               <span className="muted cell-sub nowrap">Another owner changes yours</span>
             </div>
-          ) : confirming ? (
-            <div className="row-actions">
-              <Button variant="danger" pending={action.pending} onClick={remove} aria-label={`Remove ${name} now`}>
-                Remove now
-              </Button>
-              <Button variant="ghost" onClick={() => setConfirming(false)}>
-                Keep
-              </Button>
-            </div>
           ) : (
             <div className="row-actions">
-              <Button variant="danger" onClick={() => setConfirming(true)} aria-label={`Remove ${name}`}>
-                Remove
-              </Button>
+              <ConfirmAction
+                confirming={confirming}
+                setConfirming={setConfirming}
+                onConfirm={remove}
+                pending={action.pending}
+                variant="danger"
+                label="Remove"
+                ariaLabel={`Remove ${name}`}
+                confirmLabel="Remove now"
+                confirmAriaLabel={`Remove ${name} now`}
+              />
             </div>
           )}
         </td>
@@ -378,20 +377,17 @@ function InviteRow({ invite: i, onChanged }: { invite: Invite; onChanged: (i: In
           {i.state === "active" ? relative(i.expiresAt) : ended ? `${i.state} ${relative(ended)}` : dateTime(i.expiresAt)}
         </td>
         <td>
-          {i.state !== "active" ? null : confirming ? (
+          {i.state !== "active" ? null : (
             <div className="row-actions">
-              <Button variant="danger" pending={action.pending} onClick={revoke}>
-                Revoke now
-              </Button>
-              <Button variant="ghost" onClick={() => setConfirming(false)}>
-                Keep
-              </Button>
-            </div>
-          ) : (
-            <div className="row-actions">
-              <Button variant="secondary" onClick={() => setConfirming(true)} aria-label={`Revoke ${i.humanRole ?? "member"} invite`}>
-                Revoke
-              </Button>
+              <ConfirmAction
+                confirming={confirming}
+                setConfirming={setConfirming}
+                onConfirm={revoke}
+                pending={action.pending}
+                label="Revoke"
+                ariaLabel={`Revoke ${i.humanRole ?? "member"} invite`}
+                confirmLabel="Revoke now"
+              />
             </div>
           )}
         </td>
