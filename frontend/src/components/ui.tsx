@@ -176,3 +176,12 @@ export function ConfirmAction({
     </>
   );
 }
+
+/** A full-width row under a table row: its question, form, error or result. */
+export function RowMessage({ colSpan, children }: { colSpan: number; children: ReactNode }) {
+  return (
+    <tr className="row-message">
+      <td colSpan={colSpan}>{children}</td>
+    </tr>
+  );
+}

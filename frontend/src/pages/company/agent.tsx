@@ -3,7 +3,7 @@
 // its latest runs. Follows the company's live events about it.
 import { useState, type FormEvent } from "react";
 import { del, get, post, query } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, SecretValue, ConfirmAction } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, SecretValue, ConfirmAction, RowMessage } from "../../components/ui";
 import { Fact, Meter } from "../../components/figures";
 import { LiveDot } from "../../components/live-dot";
 import { dateTime, money, relative } from "../../format";
@@ -356,11 +356,9 @@ function KeyRow({ agentId, k, onRevoked }: { agentId: string; k: AgentKey; onRev
         </td>
       </tr>
       {action.error ? (
-        <tr className="row-message">
-          <td colSpan={5}>
-            <ErrorNote error={action.error} />
-          </td>
-        </tr>
+        <RowMessage colSpan={5}>
+          <ErrorNote error={action.error} />
+        </RowMessage>
       ) : null}
     </>
   );

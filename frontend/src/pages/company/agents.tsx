@@ -2,7 +2,7 @@
 // buttons that pause, resume or wake one, and the form that hires a new one.
 import { useState, type FormEvent } from "react";
 import { ApiError, get, post } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, Options } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, Options, RowMessage } from "../../components/ui";
 import { LiveDot } from "../../components/live-dot";
 import { dateTime, money, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
@@ -175,9 +175,7 @@ function AgentRow({ agent: a, onChanged }: { agent: Agent; onChanged: (agent: Ag
         </td>
       </tr>
       {action.error || said ? (
-        <tr className="row-message">
-          <td colSpan={7}>{action.error ? <ErrorNote error={`${a.name}: ${action.error}`} /> : <Note>{said}</Note>}</td>
-        </tr>
+        <RowMessage colSpan={7}>{action.error ? <ErrorNote error={`${a.name}: ${action.error}`} /> : <Note>{said}</Note>}</RowMessage>
       ) : null}
     </>
   );

@@ -3,7 +3,7 @@
 // budgets the board sets here.
 import { useEffect, useState, type FormEvent } from "react";
 import { get, patch, query } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, RowMessage } from "../../components/ui";
 import { Meter, Stat } from "../../components/figures";
 import { money } from "../../format";
 import { useAction, useData } from "../../hooks";
@@ -396,31 +396,29 @@ function AgentRow({ row: r, onChanged }: { row: AgentRowData; onChanged: (agent:
         </td>
       </tr>
       {editing || action.error || done ? (
-        <tr className="row-message">
-          <td colSpan={7}>
-            {editing ? (
-              <form className="inline-budget" onSubmit={submit} aria-label={`Budget of ${r.name}`}>
-                <Field label={`Monthly budget of ${r.name} (USD)`} htmlFor={`agent-budget-${r.id}`} hint="Empty or 0: none of its own. At 100% the agent pauses.">
-                  <input
-                    id={`agent-budget-${r.id}`}
-                    type="number"
-                    min={0}
-                    step="0.01"
-                    inputMode="decimal"
-                    value={value}
-                    onChange={(e) => setValue(e.target.value)}
-                    autoFocus
-                  />
-                </Field>
-                <Button type="submit" pending={action.pending}>
-                  Save budget
-                </Button>
-              </form>
-            ) : null}
-            <ErrorNote error={action.error ? `${r.name}: ${action.error}` : null} />
-            {done && !editing ? <Note kind="success">{done}</Note> : null}
-          </td>
-        </tr>
+        <RowMessage colSpan={7}>
+          {editing ? (
+            <form className="inline-budget" onSubmit={submit} aria-label={`Budget of ${r.name}`}>
+              <Field label={`Monthly budget of ${r.name} (USD)`} htmlFor={`agent-budget-${r.id}`} hint="Empty or 0: none of its own. At 100% the agent pauses.">
+                <input
+                  id={`agent-budget-${r.id}`}
+                  type="number"
+                  min={0}
+                  step="0.01"
+                  inputMode="decimal"
+                  value={value}
+                  onChange={(e) => setValue(e.target.value)}
+                  autoFocus
+                />
+              </Field>
+              <Button type="submit" pending={action.pending}>
+                Save budget
+              </Button>
+            </form>
+          ) : null}
+          <ErrorNote error={action.error ? `${r.name}: ${action.error}` : null} />
+          {done && !editing ? <Note kind="success">{done}</Note> : null}
+        </RowMessage>
       ) : null}
     </>
   );

@@ -3,7 +3,7 @@
 // server decides who may do what: a list it refuses shows its sentence instead.
 import { useState, type FormEvent } from "react";
 import { ApiError, get, patch, post } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, SecretValue, ConfirmAction } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, SecretValue, ConfirmAction, RowMessage } from "../../components/ui";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
 import { useSession } from "../../session";
@@ -283,16 +283,12 @@ function MemberRow({
         </td>
       </tr>
       {confirming ? (
-        <tr className="row-message">
-          <td colSpan={5}>
-            <Note kind="warning">{name} loses access to this company; their open issues become unassigned.</Note>
-          </td>
-        </tr>
+        <RowMessage colSpan={5}>
+          <Note kind="warning">{name} loses access to this company; their open issues become unassigned.</Note>
+        </RowMessage>
       ) : null}
       {action.error || said ? (
-        <tr className="row-message">
-          <td colSpan={5}>{action.error ? <ErrorNote error={`${name}: ${action.error}`} /> : <Note kind="success">{said}</Note>}</td>
-        </tr>
+        <RowMessage colSpan={5}>{action.error ? <ErrorNote error={`${name}: ${action.error}`} /> : <Note kind="success">{said}</Note>}</RowMessage>
       ) : null}
     </>
   );
@@ -393,11 +389,9 @@ function InviteRow({ invite: i, onChanged }: { invite: Invite; onChanged: (i: In
         </td>
       </tr>
       {action.error ? (
-        <tr className="row-message">
-          <td colSpan={5}>
-            <ErrorNote error={action.error} />
-          </td>
-        </tr>
+        <RowMessage colSpan={5}>
+          <ErrorNote error={action.error} />
+        </RowMessage>
       ) : null}
     </>
   );

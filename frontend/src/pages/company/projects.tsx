@@ -4,7 +4,7 @@
 // shows them as hidden and never sends the placeholder.
 import { useState, type FormEvent } from "react";
 import { get, patch, post, query } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, Options, PageHeader } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, Options, PageHeader, RowMessage } from "../../components/ui";
 import { LiveDot } from "../../components/live-dot";
 import { useAction, useData } from "../../hooks";
 import { activityOf, useLiveReload } from "../../live";
@@ -188,11 +188,9 @@ function ProjectRow({
         </td>
       </tr>
       {open ? (
-        <tr className="row-message">
-          <td colSpan={8}>
-            <EditProject project={p} ctx={ctx} onSaved={onSaved} onCancel={onToggle} />
-          </td>
-        </tr>
+        <RowMessage colSpan={8}>
+          <EditProject project={p} ctx={ctx} onSaved={onSaved} onCancel={onToggle} />
+        </RowMessage>
       ) : null}
     </>
   );

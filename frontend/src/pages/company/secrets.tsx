@@ -3,7 +3,7 @@
 // and how an agent's configuration names one.
 import { useState, type FormEvent } from "react";
 import { del, get, patch, post } from "../../api";
-import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorNote, Field, Loading, Note, PageHeader, RowMessage } from "../../components/ui";
 import { dateTime, relative } from "../../format";
 import { useAction, useData } from "../../hooks";
 import { CompanyNotFound } from "./not-found";
@@ -187,40 +187,32 @@ function SecretRow({ secret: s, onChanged, onDeleted }: { secret: ListedSecret; 
         </td>
       </tr>
       {confirming && s.referenceCount > 0 ? (
-        <tr className="row-message">
-          <td colSpan={6}>
-            <Note kind="warning">
-              {users} name {s.name}: their runs fail until they name another secret.
-            </Note>
-          </td>
-        </tr>
+        <RowMessage colSpan={6}>
+          <Note kind="warning">
+            {users} name {s.name}: their runs fail until they name another secret.
+          </Note>
+        </RowMessage>
       ) : null}
       {open === "use" ? (
-        <tr className="row-message">
-          <td colSpan={6}>
-            <Usage secret={s} />
-          </td>
-        </tr>
+        <RowMessage colSpan={6}>
+          <Usage secret={s} />
+        </RowMessage>
       ) : null}
       {open === "rotate" ? (
-        <tr className="row-message">
-          <td colSpan={6}>
-            <Rotate
-              secret={s}
-              onCancel={() => setOpen(null)}
-              onRotated={(rotated) => {
-                onChanged(rotated);
-                setOpen(null);
-                setSaid(`${s.name} is at version ${rotated.latestVersion}: agents get the new value at their next run.`);
-              }}
-            />
-          </td>
-        </tr>
+        <RowMessage colSpan={6}>
+          <Rotate
+            secret={s}
+            onCancel={() => setOpen(null)}
+            onRotated={(rotated) => {
+              onChanged(rotated);
+              setOpen(null);
+              setSaid(`${s.name} is at version ${rotated.latestVersion}: agents get the new value at their next run.`);
+            }}
+          />
+        </RowMessage>
       ) : null}
       {action.error || said ? (
-        <tr className="row-message">
-          <td colSpan={6}>{action.error ? <ErrorNote error={`${s.name}: ${action.error}`} /> : <Note kind="success">{said}</Note>}</td>
-        </tr>
+        <RowMessage colSpan={6}>{action.error ? <ErrorNote error={`${s.name}: ${action.error}`} /> : <Note kind="success">{said}</Note>}</RowMessage>
       ) : null}
     </>
   );
